@@ -1,0 +1,212 @@
+"""The Allegro channel: one Allegro account, its options, tokens and sync state."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from hub import crypto
+from hub.catalog.models import Location, StockItem
+
+# Hosts from ../shared/allegro/api-notes.md §1.
+ENVIRONMENT_URLS = {
+    "production": ("https://api.allegro.pl", "https://allegro.pl"),
+    "sandbox": (
+        "https://api.allegro.pl.allegrosandbox.pl",
+        "https://allegro.pl.allegrosandbox.pl",
+    ),
+}
+
+
+class Channel(models.Model):
+    class Environment(models.TextChoices):
+        PRODUCTION = "production", _("Production (allegro.pl)")
+        SANDBOX = "sandbox", _("Sandbox (allegrosandbox.pl)")
+        CUSTOM = "custom", _("Custom URLs (e.g. the built-in emulator)")
+
+    # The seed's SubSource: the name shown on this channel's orders.
+    name = models.CharField(_("SubSource"), max_length=100, unique=True)
+    environment = models.CharField(
+        _("environment"),
+        max_length=16,
+        choices=Environment.choices,
+        default=Environment.PRODUCTION,
+    )
+    api_url = models.URLField(_("API URL"), blank=True)
+    auth_url = models.URLField(_("authorization URL"), blank=True)
+    # Empty client id = the install-wide ALLEGRO_CLIENT_ID / ALLEGRO_CLIENT_SECRET.
+    client_id = models.CharField(_("Client ID"), max_length=200, blank=True)
+    client_secret_encrypted = models.TextField(blank=True)
+
+    # Tokens, encrypted at rest. token_version moves on every refresh: the
+    # compare-and-swap that makes a refresh single-flight across processes.
+    access_token_encrypted = models.TextField(blank=True)
+    refresh_token_encrypted = models.TextField(blank=True)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_token_obtained_at = models.DateTimeField(null=True, blank=True)
+    token_version = models.PositiveIntegerField(default=0)
+    refresh_lease_until = models.DateTimeField(null=True, blank=True)
+
+    # The connected account, as Allegro reports it.
+    account_id = models.CharField(max_length=64, blank=True)
+    account_login = models.CharField(_("account login"), max_length=100, blank=True)
+    marketplace_id = models.CharField(_("marketplace"), max_length=32, blank=True)
+    default_currency = models.CharField(_("Default Currency"), max_length=3, blank=True)
+
+    # The seed's options (../shared/design/ARCHITECTURE.md §5).
+    enabled = models.BooleanField(_("Enabled"), default=True)
+    inventory_sync = models.BooleanField(_("Inventory Sync"), default=False)
+    # None = sum of all locations.
+    inventory_location = models.ForeignKey(
+        Location,
+        verbose_name=_("Inventory Update From Location"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Where this channel's orders allocate stock; None = the default location.
+    fulfilment_location = models.ForeignKey(
+        Location,
+        verbose_name=_("fulfilment location"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submit_tracking = models.BooleanField(_("Submit Tracking Info"), default=False)
+    sync_orders_from = models.DateTimeField(
+        _("Sync Orders From"), null=True, blank=True
+    )
+    relist_items = models.BooleanField(_("Relist Items"), default=False)
+    end_listings = models.BooleanField(_("End Listings"), default=False)
+    no_manual_confirmation = models.BooleanField(
+        _("No Manual Confirmation"), default=False
+    )
+    # ISO 8601 (e.g. "P10D"); empty = until sold out (Allegro's null duration).
+    relist_duration = models.CharField(
+        _("Relist Listing Duration"), max_length=8, blank=True
+    )
+    relist_delay_minutes = models.PositiveIntegerField(
+        _("Relist Listing Delay"), default=0
+    )
+    end_auctions = models.BooleanField(_("End Auctions"), default=False)
+    end_auctions_with_bids = models.BooleanField(
+        _("End Auctions With Bids"), default=False
+    )
+    link_by_title = models.BooleanField(
+        _("Link Order Item To Stock Item By Title"), default=False
+    )
+
+    # Health, shown on the channel list.
+    needs_reconnect = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_auctions_with_bids=False) | Q(end_auctions=True),
+                name="bids_need_end_auctions",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def client_secret(self) -> str:
+        return crypto.decrypt(self.client_secret_encrypted)
+
+    @client_secret.setter
+    def client_secret(self, value: str) -> None:
+        self.client_secret_encrypted = crypto.encrypt(value)
+
+    @property
+    def access_token(self) -> str:
+        return crypto.decrypt(self.access_token_encrypted)
+
+    @property
+    def refresh_token(self) -> str:
+        return crypto.decrypt(self.refresh_token_encrypted)
+
+    @property
+    def is_connected(self) -> bool:
+        return bool(self.refresh_token_encrypted)
+
+    def urls(self) -> tuple[str, str]:
+        """(REST API base URL, OAuth base URL) for this channel's environment."""
+        if self.environment == self.Environment.CUSTOM:
+            return self.api_url.rstrip("/"), (self.auth_url or self.api_url).rstrip("/")
+        return ENVIRONMENT_URLS[self.environment]
+
+
+class SyncCursor(models.Model):
+    """Where a channel's stream (e.g. order events) got to, and how it last went.
+
+    value moves in the same transaction as the rows it covers, never before.
+    """
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="cursors"
+    )
+    stream = models.CharField(max_length=32)
+    value = models.CharField(max_length=256, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "stream"], name="one_cursor_per_stream"
+            )
+        ]
+
+
+class Listing(models.Model):
+    """An Allegro offer of a channel, as last known, and its link to stock."""
+
+    class Format(models.TextChoices):
+        BUY_NOW = "BUY_NOW", _("Buy now")
+        AUCTION = "AUCTION", _("Auction")
+        ADVERTISEMENT = "ADVERTISEMENT", _("Advertisement")
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="listings"
+    )
+    offer_id = models.CharField(max_length=64)
+    title = models.CharField(max_length=255, blank=True)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    format = models.CharField(
+        max_length=16, choices=Format.choices, default=Format.BUY_NOW
+    )
+    status = models.CharField(
+        max_length=16, blank=True
+    )  # INACTIVE/ACTIVE/ACTIVATING/ENDED
+    stock_item = models.ForeignKey(
+        StockItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="listings",
+    )
+    # What we believe Allegro shows as stock.available for this offer.
+    known_quantity = models.IntegerField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=32, blank=True)
+    bidders = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "offer_id"], name="one_listing_per_offer"
+            )
+        ]

@@ -1,0 +1,119 @@
+"""Stock rules: available = on_hand − allocations, and the only ways to change them.
+
+Every function here is safe to call twice: allocations are keyed by reference,
+levels are changed with UPDATE … SET on_hand = on_hand ± n, never read-modify-write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.db.models.functions import Greatest
+
+from hub.catalog.models import Allocation, Location, StockItem, StockLevel
+
+DEFAULT_LOCATION_NAME = "Default"
+
+
+def default_location() -> Location:
+    location = Location.objects.filter(is_default=True).first()
+    if location is not None:
+        return location
+    try:
+        with transaction.atomic():
+            return Location.objects.create(name=DEFAULT_LOCATION_NAME, is_default=True)
+    except IntegrityError:
+        return Location.objects.get(is_default=True)
+
+
+def available_by_item(
+    item_ids: Iterable[int], location: Location | None = None
+) -> dict[int, int]:
+    """Available quantity per item id, at one location or summed over all.
+
+    Can be negative when more is promised than is on hand (an oversell to resolve).
+    """
+    ids = list(item_ids)
+    levels = StockLevel.objects.filter(item_id__in=ids)
+    allocations = Allocation.objects.filter(item_id__in=ids)
+    if location is not None:
+        levels = levels.filter(location=location)
+        allocations = allocations.filter(location=location)
+    result = dict.fromkeys(ids, 0)
+    for row in levels.values("item_id").annotate(total=Sum("on_hand")):
+        result[row["item_id"]] += row["total"]
+    for row in allocations.values("item_id").annotate(total=Sum("quantity")):
+        result[row["item_id"]] -= row["total"]
+    return result
+
+
+def available(item: StockItem, location: Location | None = None) -> int:
+    return available_by_item([item.pk], location)[item.pk]
+
+
+def on_hand(item: StockItem, location: Location | None = None) -> int:
+    levels = StockLevel.objects.filter(item=item)
+    if location is not None:
+        levels = levels.filter(location=location)
+    return levels.aggregate(total=Sum("on_hand"))["total"] or 0
+
+
+def allocated(item: StockItem, location: Location | None = None) -> int:
+    allocations = Allocation.objects.filter(item=item)
+    if location is not None:
+        allocations = allocations.filter(location=location)
+    return allocations.aggregate(total=Sum("quantity"))["total"] or 0
+
+
+def set_on_hand(item: StockItem, location: Location, quantity: int) -> StockLevel:
+    if quantity < 0:
+        raise ValueError("on_hand cannot be negative")
+    level, _created = StockLevel.objects.update_or_create(
+        item=item, location=location, defaults={"on_hand": quantity}
+    )
+    return level
+
+
+def allocate(
+    item: StockItem, location: Location, quantity: int, reference: str
+) -> bool:
+    """Promise quantity under reference. Returns False if reference already holds one."""
+    if quantity <= 0:
+        raise ValueError("an allocation must be for at least one unit")
+    try:
+        with transaction.atomic():
+            Allocation.objects.create(
+                item=item, location=location, quantity=quantity, reference=reference
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def release(reference: str) -> bool:
+    """Drop the promise under reference; False if there was none."""
+    deleted, _ = Allocation.objects.filter(reference=reference).delete()
+    return deleted > 0
+
+
+def consume(reference: str) -> bool:
+    """The promised units left the building: lower on_hand and end the allocation.
+
+    One transaction, so a crash leaves either both changes or neither. Returns False
+    when there is no allocation under reference (already consumed or released).
+    """
+    with transaction.atomic():
+        allocation = Allocation.objects.filter(reference=reference).first()
+        if allocation is None:
+            return False
+        # Delete first: only the transaction that deletes the row lowers on_hand.
+        deleted, _ = Allocation.objects.filter(pk=allocation.pk).delete()
+        if not deleted:
+            return False
+        # on_hand never goes below 0 (it may already be lower than promised).
+        StockLevel.objects.filter(
+            item=allocation.item_id, location=allocation.location_id
+        ).update(on_hand=Greatest(F("on_hand") - allocation.quantity, 0))
+    return True

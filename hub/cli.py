@@ -1,0 +1,23 @@
+"""`allegro-hub`: the hub's command line.
+
+Every subcommand is a Django management command, so Django's own (migrate,
+createsuperuser, …) work too: `allegro-hub run`, `allegro-hub stock import FILE`,
+`allegro-hub channel list`, `allegro-hub migrate`, …
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    from django.core.management import execute_from_command_line
+
+    args = sys.argv[1:] if argv is None else argv
+    execute_from_command_line(["allegro-hub", *args])
+
+
+if __name__ == "__main__":
+    main()

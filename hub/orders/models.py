@@ -1,0 +1,115 @@
+"""Channel-agnostic orders. Filled by a channel's order sync (e.g. hub.allegro),
+they promise stock only through hub.catalog.stock.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from hub.catalog.models import Location, StockItem
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("Open")
+        CANCELLED = "CANCELLED", _("Cancelled")
+        DISPATCHED = "DISPATCHED", _("Dispatched")
+
+    # Where the order came from: source ("allegro"), the account within the source
+    # (the channel's id as text) and the id the source gives it. Plain values, so
+    # orders never depends on a channel app.
+    source = models.CharField(max_length=32)
+    account = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=100)
+    sub_source = models.CharField(_("sub-source"), max_length=100, blank=True)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    paid = models.BooleanField(_("paid"), default=False)
+    channel_status = models.CharField(_("channel status"), max_length=32, blank=True)
+    fulfillment_status = models.CharField(max_length=32, blank=True)
+
+    buyer_login = models.CharField(max_length=100, blank=True)
+    buyer_email = models.CharField(max_length=255, blank=True)
+    buyer_name = models.CharField(max_length=255, blank=True)
+    buyer_phone = models.CharField(max_length=50, blank=True)
+    delivery_method = models.CharField(max_length=255, blank=True)
+    delivery_address = models.JSONField(default=dict, blank=True)
+    pickup_point = models.JSONField(default=dict, blank=True)
+    payment = models.JSONField(default=dict, blank=True)
+    invoice_required = models.BooleanField(default=False)
+    invoice = models.JSONField(default=dict, blank=True)
+    message_to_seller = models.TextField(blank=True)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    delivery_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+
+    # Where the stock for this order is allocated from.
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, null=True, blank=True
+    )
+    bought_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    channel_updated_at = models.DateTimeField(null=True, blank=True)
+    revision = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-bought_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "account", "external_id"],
+                name="one_order_per_source_id",
+            )
+        ]
+        indexes = [models.Index(fields=["source", "account", "-bought_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sub_source or self.source} {self.external_id}"
+
+
+class OrderLine(models.Model):
+    class LinkMethod(models.TextChoices):
+        NONE = "", _("Not linked")
+        LISTING = "LISTING", _("Listing link")
+        SKU = "SKU", _("External id = SKU")
+        TITLE = "TITLE", _("Title")
+        MANUAL = "MANUAL", _("Linked by hand")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    external_id = models.CharField(max_length=100)  # the channel's line item id
+    offer_id = models.CharField(max_length=64, blank=True)
+    title = models.CharField(max_length=255)
+    sku = models.CharField(_("external id"), max_length=100, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    stock_item = models.ForeignKey(
+        StockItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="order_lines",
+    )
+    link_method = models.CharField(
+        max_length=16, choices=LinkMethod.choices, default=LinkMethod.NONE, blank=True
+    )
+    # Why the line is not linked (no match, ambiguous title, …), shown to the seller.
+    unlinked_reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "external_id"], name="one_line_per_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="line_quantity_positive"
+            ),
+        ]
+
+    @property
+    def allocation_reference(self) -> str:
+        return f"order-line:{self.pk}"

@@ -1,0 +1,67 @@
+"""How orders promise and use stock: only through hub.catalog.stock."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from hub.catalog import stock
+from hub.catalog.models import Allocation, Location
+from hub.orders.models import Order, OrderLine
+
+
+def order_location(order: Order) -> Location:
+    return order.location or stock.default_location()
+
+
+def allocate_line(line: OrderLine) -> bool:
+    """Promise a linked line's units at its order's location (no-op if done)."""
+    if line.stock_item_id is None or line.order.status != Order.Status.OPEN:
+        return False
+    location = order_location(line.order)
+    existing = Allocation.objects.filter(reference=line.allocation_reference).first()
+    if existing is not None:
+        if (existing.item_id, existing.location_id, existing.quantity) == (
+            line.stock_item_id,
+            location.pk,
+            line.quantity,
+        ):
+            return False
+        # The line changed (relinked, new quantity): promise the new thing instead.
+        stock.release(line.allocation_reference)
+    assert line.stock_item is not None
+    return stock.allocate(
+        line.stock_item, location, line.quantity, line.allocation_reference
+    )
+
+
+def allocate_order(order: Order) -> None:
+    with transaction.atomic():
+        for line in order.lines.select_related("stock_item", "order"):
+            allocate_line(line)
+
+
+def release_order(order: Order) -> None:
+    with transaction.atomic():
+        for line in order.lines.all():
+            stock.release(line.allocation_reference)
+
+
+def consume_order(order: Order) -> None:
+    """The order left the warehouse: its promised units leave on_hand."""
+    with transaction.atomic():
+        for line in order.lines.all():
+            stock.consume(line.allocation_reference)
+
+
+def cancel_order(order: Order) -> None:
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
+        order.status = Order.Status.CANCELLED
+        release_order(order)
+
+
+def dispatch_order(order: Order) -> None:
+    with transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(status=Order.Status.DISPATCHED)
+        order.status = Order.Status.DISPATCHED
+        consume_order(order)

@@ -1,0 +1,237 @@
+"""Settings for allegro-hub, read from the environment.
+
+Everything the hub writes lives in HUB_DATA_DIR (default: ./data). SQLite is the
+default database; DATABASE_URL switches to PostgreSQL. A bad value stops the start
+with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def envbool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def envint(name: str, default: int, minimum: int | None = None) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {value!r}"
+        ) from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def envsecret(name: str) -> str | None:
+    """A secret from NAME, or from the file named by NAME_FILE (Docker secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE: cannot read {path}: {exc}"
+            ) from None
+    return os.environ.get(name) or None
+
+
+def secret_in_data_dir(filename: str, make: object) -> str:
+    """Read a generated secret from the data directory, creating it on first start."""
+    path = DATA_DIR / filename
+    if not path.exists():
+        assert callable(make)
+        # O_EXCL: two processes starting at once must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(make())
+    value = path.read_text().strip()
+    if not value:
+        raise ImproperlyConfigured(f"{path} is empty; delete it to generate a new one")
+    return value
+
+
+DATA_DIR = Path(os.environ.get("HUB_DATA_DIR") or Path.cwd() / "data").resolve()
+try:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(
+        f"HUB_DATA_DIR {DATA_DIR} is not writable: {exc}"
+    ) from None
+
+DEBUG = envbool("HUB_DEBUG", False)
+SECRET_KEY = envsecret("HUB_SECRET_KEY") or secret_in_data_dir(
+    "secret_key", lambda: secrets.token_urlsafe(50)
+)
+# Fernet key for Allegro tokens and client secrets at rest.
+ENCRYPTION_KEY = envsecret("HUB_ENCRYPTION_KEY") or secret_in_data_dir(
+    "encryption_key", lambda: Fernet.generate_key().decode()
+)
+try:
+    Fernet(ENCRYPTION_KEY)
+except ValueError:
+    raise ImproperlyConfigured(
+        "HUB_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes)"
+    ) from None
+
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("HUB_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip()
+    for o in os.environ.get("HUB_CSRF_TRUSTED_ORIGINS", "").split(",")
+    if o.strip()
+]
+# The address the hub is reached at, for OAuth redirect URIs; empty = from the request.
+PUBLIC_URL = os.environ.get("HUB_PUBLIC_URL", "").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "hub.catalog",
+    "hub.orders",
+    "hub.allegro",
+    "hub.jobs",
+    "hub.api",
+    "hub.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "hub.web.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "hub.urls"
+WSGI_APPLICATION = "hub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+
+def database_config() -> dict[str, object]:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "hub.sqlite3",
+            # IMMEDIATE: writers take the lock at BEGIN, so two writers never
+            # deadlock upgrading a read lock; busy_timeout waits instead of failing.
+            "OPTIONS": {
+                "init_command": "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    try:
+        config = dict(dj_database_url.parse(url, conn_max_age=60))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid URL: {exc}") from None
+    if config.get("ENGINE") != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            "DATABASE_URL must be a PostgreSQL URL (postgresql://user@host/db); "
+            "leave it unset for SQLite"
+        )
+    return config
+
+
+DATABASES = {"default": database_config()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = os.environ.get("HUB_LANGUAGE", "en")
+LANGUAGES = [("en", "English"), ("pl", "Polski")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("HUB_TIME_ZONE", "Europe/Warsaw")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve from the app directories too, so `allegro-hub run` works without collectstatic.
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = envbool("HUB_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Allegro: install-wide application credentials (a channel may carry its own).
+ALLEGRO_CLIENT_ID = os.environ.get("ALLEGRO_CLIENT_ID", "")
+ALLEGRO_CLIENT_SECRET = envsecret("ALLEGRO_CLIENT_SECRET") or ""
+# Share of Allegro's 9 000 requests/min per Client ID the hub allows itself.
+ALLEGRO_REQUESTS_PER_MINUTE = envint("ALLEGRO_REQUESTS_PER_MINUTE", 7200, minimum=1)
+ALLEGRO_HTTP_TIMEOUT = envint("ALLEGRO_HTTP_TIMEOUT", 30, minimum=1)
+
+# Redis: Celery broker and the shared rate limit; empty = embedded runner, in-process.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = envbool("HUB_CELERY_EAGER", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HUB_LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
