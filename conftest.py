@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["hub.allegro.tests.fixtures"]
+
 
 @pytest.fixture
 def user(django_user_model):  # type: ignore[no-untyped-def]

@@ -205,6 +205,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# Exists even before any collectstatic, or WhiteNoise warns on every start.
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve from the app directories too, so `allegro-hub run` works without collectstatic.
 WHITENOISE_USE_FINDERS = True

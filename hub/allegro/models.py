@@ -57,11 +57,12 @@ class Channel(models.Model):
     # The seed's options (../shared/design/ARCHITECTURE.md §5).
     enabled = models.BooleanField(_("Enabled"), default=True)
     inventory_sync = models.BooleanField(_("Inventory Sync"), default=False)
-    # None = sum of all locations.
+    # None = sum of all locations. PROTECT: deleting the location must not quietly
+    # switch this channel to the sum of all locations (an oversell).
     inventory_location = models.ForeignKey(
         Location,
         verbose_name=_("Inventory Update From Location"),
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -88,6 +89,11 @@ class Channel(models.Model):
     relist_duration = models.CharField(
         _("Relist Listing Duration"), max_length=8, blank=True
     )
+    # Auctions cannot run "until sold out" nor 20/30 days (api-notes §5.3), so a
+    # relisted auction has its own duration; empty = the ended auction's duration.
+    relist_auction_duration = models.CharField(
+        _("Relist Auction Duration"), max_length=8, blank=True
+    )
     relist_delay_minutes = models.PositiveIntegerField(
         _("Relist Listing Delay"), default=0
     )
@@ -112,7 +118,13 @@ class Channel(models.Model):
             models.CheckConstraint(
                 condition=Q(end_auctions_with_bids=False) | Q(end_auctions=True),
                 name="bids_need_end_auctions",
-            )
+            ),
+            # One Allegro account in two channels would import every order twice.
+            models.UniqueConstraint(
+                fields=["environment", "api_url", "account_id"],
+                condition=~Q(account_id=""),
+                name="one_channel_per_account",
+            ),
         ]
 
     def __str__(self) -> str:

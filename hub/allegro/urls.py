@@ -2,8 +2,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hub.web.placeholder import placeholder
+from hub.allegro import views_oauth, views_setup
 
 urlpatterns = [
-    path("", placeholder, name="channels"),
+    path("", views_setup.channel_list, name="channels"),
+    path("add/", views_setup.channel_add, name="channel_add"),
+    path("add/allegro/", views_setup.channel_new, name="channel_new"),
+    path("<int:pk>/", views_setup.channel_config, name="channel_config"),
+    path("<int:pk>/device/", views_oauth.device_page, name="channel_device"),
+    path("<int:pk>/device/poll/", views_oauth.device_poll, name="channel_device_poll"),
+    path("oauth/callback/", views_oauth.oauth_callback, name="channel_oauth_callback"),
 ]

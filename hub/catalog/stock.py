@@ -49,6 +49,27 @@ def available_by_item(
     return result
 
 
+def on_hand_by_item_location(item_ids: Iterable[int]) -> dict[tuple[int, int], int]:
+    """On hand per (item id, location id), for showing many items in one query."""
+    levels = StockLevel.objects.filter(item_id__in=list(item_ids))
+    return {
+        (item_id, location_id): quantity
+        for item_id, location_id, quantity in levels.values_list(
+            "item_id", "location_id", "on_hand"
+        )
+    }
+
+
+def allocated_by_item(item_ids: Iterable[int]) -> dict[int, int]:
+    """Units promised per item id (all locations); 0 for items with none."""
+    ids = list(item_ids)
+    result = dict.fromkeys(ids, 0)
+    rows = Allocation.objects.filter(item_id__in=ids).values("item_id")
+    for row in rows.annotate(total=Sum("quantity")):
+        result[row["item_id"]] = row["total"]
+    return result
+
+
 def available(item: StockItem, location: Location | None = None) -> int:
     return available_by_item([item.pk], location)[item.pk]
 
@@ -76,10 +97,33 @@ def set_on_hand(item: StockItem, location: Location, quantity: int) -> StockLeve
     return level
 
 
+def set_levels(levels: Iterable[tuple[int, int, int]]) -> int:
+    """Set many levels at once: (item id, location id, on_hand) each. Returns the count.
+
+    One upsert per batch (INSERT … ON CONFLICT DO UPDATE), so thousands of rows take
+    a few statements and a concurrent writer of the same level cannot cause a
+    duplicate. Call it inside the caller's transaction for all-or-nothing.
+    """
+    rows = [
+        StockLevel(item_id=item_id, location_id=location_id, on_hand=quantity)
+        for item_id, location_id, quantity in levels
+    ]
+    if any(row.on_hand < 0 for row in rows):
+        raise ValueError("on_hand cannot be negative")
+    StockLevel.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["item", "location"],
+        update_fields=["on_hand", "updated_at"],
+    )
+    return len(rows)
+
+
 def allocate(
     item: StockItem, location: Location, quantity: int, reference: str
 ) -> bool:
-    """Promise quantity under reference. Returns False if reference already holds one."""
+    """Promise quantity under reference; False if the reference already holds one."""
     if quantity <= 0:
         raise ValueError("an allocation must be for at least one unit")
     try:

@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hub.web.placeholder import placeholder
+from hub.catalog import views
 
 urlpatterns = [
-    path("", placeholder, name="inventory"),
+    path("", views.inventory, name="inventory"),
+    path("new/", views.item_create, name="inventory_item_create"),
+    path("<int:pk>/", views.item_edit, name="inventory_item_edit"),
+    path("locations/", views.locations, name="inventory_locations"),
+    path("import/", views.import_csv, name="inventory_import"),
+    path("export.csv", views.export_csv, name="inventory_export"),
 ]

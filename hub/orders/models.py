@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub.catalog.models import Location, StockItem
@@ -51,7 +52,12 @@ class Order(models.Model):
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, null=True, blank=True
     )
-    bought_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Never null: the orders list pages by (bought_at, id) and NULLs sort differently
+    # on SQLite and PostgreSQL.
+    bought_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Kept in step with the lines on every write, so "orders with unlinked lines"
+    # is an indexed filter, not a join over all lines.
+    has_unlinked_lines = models.BooleanField(default=False)
     channel_updated_at = models.DateTimeField(null=True, blank=True)
     revision = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,7 +71,23 @@ class Order(models.Model):
                 name="one_order_per_source_id",
             )
         ]
-        indexes = [models.Index(fields=["source", "account", "-bought_at"])]
+        indexes = [
+            models.Index(fields=["source", "account", "-bought_at"]),
+            # Keyset paging of the orders list, alone and under each filter.
+            models.Index(fields=["-bought_at", "-id"], name="order_list"),
+            models.Index(
+                fields=["status", "-bought_at", "-id"], name="order_list_status"
+            ),
+            models.Index(
+                fields=["sub_source", "-bought_at", "-id"], name="order_list_channel"
+            ),
+            models.Index(
+                fields=["has_unlinked_lines", "-bought_at", "-id"],
+                name="order_list_unlinked",
+            ),
+            # The API's "changed since" feed.
+            models.Index(fields=["updated_at", "id"], name="order_changes"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sub_source or self.source} {self.external_id}"
@@ -113,3 +135,63 @@ class OrderLine(models.Model):
     @property
     def allocation_reference(self) -> str:
         return f"order-line:{self.pk}"
+
+
+class OrderEvent(models.Model):
+    """One entry of an order's history: what happened, when, and what caused it.
+
+    Channel-agnostic: source_event is the channel's own reference (e.g. the
+    Allegro journal event ids that made us re-read the order), as plain text.
+    """
+
+    class Kind(models.TextChoices):
+        IMPORTED = "IMPORTED", _("Imported")
+        STATUS = "STATUS", _("Channel status changed")
+        PAID = "PAID", _("Paid")
+        CHANGED = "CHANGED", _("Changed on the channel")
+        CANCELLED = "CANCELLED", _("Cancelled")
+        LINKED = "LINKED", _("Line linked to stock")
+        DISPATCHED = "DISPATCHED", _("Dispatched")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.TextField(blank=True)
+    # When it happened at the source (e.g. Allegro's occurredAt), else when we saw it.
+    occurred_at = models.DateTimeField(default=timezone.now)
+    source_event = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"])]
+
+
+class Dispatch(models.Model):
+    """The order left the warehouse, with the carrier and tracking number if any.
+
+    Submitting the tracking number to the channel is the tracking flow's job; it
+    records its progress here.
+    """
+
+    class Submission(models.TextChoices):
+        NOT_REQUIRED = "NOT_REQUIRED", _("Not submitted")
+        PENDING = "PENDING", _("Waiting to be sent")
+        SENT = "SENT", _("Sent to the channel")
+        FAILED = "FAILED", _("Rejected by the channel")
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="dispatches"
+    )
+    carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    submission = models.CharField(
+        max_length=16, choices=Submission.choices, default=Submission.NOT_REQUIRED
+    )
+    # The channel's last answer about this dispatch, shown to the seller.
+    channel_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["dispatched_at", "id"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
-from hub.orders.models import Order, OrderLine
+from hub.orders.models import Dispatch, Order, OrderEvent, OrderLine
 
 
 def order_location(order: Order) -> Location:
@@ -60,8 +62,41 @@ def cancel_order(order: Order) -> None:
         release_order(order)
 
 
-def dispatch_order(order: Order) -> None:
+class NotDispatchable(ValueError):
+    """Only an open order can be dispatched; the message is for the seller."""
+
+
+def dispatch_order(
+    order: Order, carrier: str = "", tracking_number: str = ""
+) -> Dispatch:
+    """Mark the order dispatched: its allocations become real (on_hand goes down).
+
+    The status moves with a conditional UPDATE, so dispatching twice (a double
+    click, two operators) consumes stock once.
+    """
     with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.DISPATCHED)
+        moved = Order.objects.filter(pk=order.pk, status=Order.Status.OPEN).update(
+            status=Order.Status.DISPATCHED, updated_at=timezone.now()
+        )
+        if not moved:
+            raise NotDispatchable(
+                _("Order %(id)s is not open, so it cannot be dispatched.")
+                % {"id": order.external_id}
+            )
         order.status = Order.Status.DISPATCHED
         consume_order(order)
+        dispatch = Dispatch.objects.create(
+            order=order,
+            carrier=carrier.strip(),
+            tracking_number=tracking_number.strip(),
+        )
+        note = _("Dispatched.")
+        if dispatch.tracking_number:
+            note = _("Dispatched with %(carrier)s, tracking number %(number)s.") % {
+                "carrier": dispatch.carrier or "?",
+                "number": dispatch.tracking_number,
+            }
+        OrderEvent.objects.create(
+            order=order, kind=OrderEvent.Kind.DISPATCHED, message=note
+        )
+    return dispatch

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hub.web.placeholder import placeholder
+from hub.orders import views
 
 urlpatterns = [
-    path("", placeholder, name="orders"),
+    path("", views.order_list, name="orders"),
+    path("<int:pk>/", views.order_detail, name="order_detail"),
+    path("<int:pk>/lines/<int:line_id>/link/", views.link_line, name="order_link_line"),
+    path("<int:pk>/dispatch/", views.dispatch, name="order_dispatch"),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from hub.api import views as api_views
 from hub.web import views
 
 urlpatterns = [
@@ -13,4 +14,10 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/api-tokens/", api_views.tokens, name="api_tokens"),
+    path(
+        "settings/api-tokens/<int:pk>/revoke/",
+        api_views.revoke_token,
+        name="api_token_revoke",
+    ),
 ]

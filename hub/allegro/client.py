@@ -1,0 +1,674 @@
+"""AllegroClient: the one seam between the hub and Allegro's REST API.
+
+One method per endpoint the hub uses, each returning pydantic models from
+``schemas.py`` or raising an ``errors.AllegroError`` subclass; never ``None``
+for an error. Tests swap only the httpx transport (the emulator).
+
+Retries (``_send``): TransientError and RateLimited are retried with
+exponential backoff plus jitter, bounded by ``max_attempts`` and
+``max_retry_seconds``; PermanentError never. Writes are safe to retry:
+batch commands carry the caller's command id (api-notes §6; a retry reuses
+it), PATCH sets absolute values, and POSTs without an idempotency key
+(shipments, new offers) are retried only when Allegro provably did not process
+them (429, connection refused).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from hub.allegro import pagination, schemas
+from hub.allegro.errors import (
+    AllegroError,
+    InvalidRequest,
+    MalformedResponse,
+    PermanentError,
+    RateLimited,
+    TransientError,
+    classify,
+    retry_after_seconds,
+)
+from hub.allegro.limiter import Limiter
+
+if TYPE_CHECKING:
+    from hub.allegro.models import Channel
+
+log = logging.getLogger(__name__)
+
+# api-notes §1: every operation speaks this media type (406 without it).
+MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
+MAX_OFFERS_PER_COMMAND = 1000  # api-notes §6
+MAX_EXTERNAL_IDS = 100  # api-notes §5.1: external.id filter takes at most 100
+CHECKOUT_FORMS_CAP = 10_000  # api-notes §3.1: offset + limit ≤ 10 000
+# api-notes §1: some operations accept only en-US (SPEC enum of Accept-Language).
+ONLY_EN_US = {"Accept-Language": "en-US"}
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _product_version() -> str:
+    try:
+        return version("allegro-hub")
+    except PackageNotFoundError:
+        return "0"
+
+
+USER_AGENT = f"allegro-hub/{_product_version()} (+https://github.com/allegro-hub)"
+
+
+def jitter() -> float:
+    """Random extra delay so many workers don't retry in lockstep."""
+    return random.uniform(0, 1.0)
+
+
+def backoff_delay(
+    error: AllegroError, attempt: int, jitter: Callable[[], float]
+) -> float:
+    """Seconds to wait before attempt ``attempt + 1``."""
+    if isinstance(error, RateLimited):
+        # api-notes §9: honour Retry-After; without it wait out the 1-minute block.
+        return error.retry_after + jitter()
+    return min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_CAP) + jitter()
+
+
+def iso(moment: datetime, *, round_up: bool = False) -> str:
+    """Allegro's date-time format, UTC with milliseconds.
+
+    ``round_up`` for inclusive upper bounds (``.lte``): truncating would drop
+    what happened later within the same millisecond.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: Allegro needs an aware one")
+    if round_up and moment.microsecond % 1000:
+        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse(model: type[Model], response: httpx.Response) -> Model:
+    """Validate a response body; anything unexpected becomes MalformedResponse."""
+    trace_id = response.headers.get("Trace-Id")
+    what = f"{response.request.method} {response.request.url.path}"
+    try:
+        data = response.json()
+    except ValueError:
+        raise MalformedResponse(
+            f"{what}: response is not JSON",
+            status=response.status_code,
+            trace_id=trace_id,
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Field paths and reasons only: input values stay out of messages and logs.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)[:5]
+        )
+        raise MalformedResponse(
+            f"{what}: unexpected {model.__name__} ({problems})",
+            status=response.status_code,
+            trace_id=trace_id,
+        ) from None
+
+
+def _offer_criteria(offer_ids: Sequence[str]) -> list[dict[str, Any]]:
+    if not offer_ids:
+        raise InvalidRequest("a command needs at least one offer")
+    if len(offer_ids) > MAX_OFFERS_PER_COMMAND:
+        raise InvalidRequest(
+            f"a command takes at most {MAX_OFFERS_PER_COMMAND} offers, "
+            f"got {len(offer_ids)}"
+        )
+    offers = [{"id": str(offer_id)} for offer_id in offer_ids]
+    return [{"type": "CONTAINS_OFFERS", "offers": offers}]
+
+
+class AllegroClient:
+    """Typed access to the Allegro endpoints the hub uses."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        transport: httpx.BaseTransport | None = None,
+        limiter: Limiter | None = None,
+        limiter_key: str = "",
+        language: str = "en-US",
+        timeout: float = 30,
+        max_attempts: int = 4,
+        max_retry_seconds: float = 120,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = jitter,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.limiter = limiter
+        self.limiter_key = limiter_key
+        self.max_attempts = max(1, max_attempts)
+        self.max_retry_seconds = max_retry_seconds
+        self.sleep = sleep
+        self.jitter = jitter
+        self.checkout_forms_cap = CHECKOUT_FORMS_CAP
+        self.http = httpx.Client(
+            base_url=self.api_url,
+            auth=auth,
+            transport=transport,
+            timeout=timeout,
+            headers={
+                "Accept": MEDIA_TYPE,
+                "Accept-Language": language,
+                "User-Agent": USER_AGENT,
+            },
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> AllegroClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ transport
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """One logical request: rate-limited, classified, retried when safe."""
+        content = None
+        headers = dict(headers or {})
+        if body is not None:
+            content = json.dumps(body, default=str).encode()
+            headers["Content-Type"] = MEDIA_TYPE
+        started = time.monotonic()
+        slept = 0.0
+        for attempt in range(1, self.max_attempts + 1):
+            if self.limiter is not None:
+                self.limiter.acquire(self.limiter_key)
+            error = self._attempt(method, path, params, content, headers)
+            if isinstance(error, httpx.Response):
+                return error
+            if not self._should_retry(error, idempotent, attempt):
+                raise error
+            delay = backoff_delay(error, attempt, self.jitter)
+            spent = max(time.monotonic() - started, slept)
+            if spent + delay > self.max_retry_seconds:
+                raise error
+            if isinstance(error, RateLimited) and self.limiter is not None:
+                # Hold every request on this Client ID, not just this one.
+                self.limiter.pause(self.limiter_key, delay)
+            log.warning(
+                "Allegro request failed (%s; attempt %d/%d); retrying in %.1f s",
+                error,
+                attempt,
+                self.max_attempts,
+                delay,
+            )
+            self.sleep(delay)
+            slept += delay
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+    ) -> httpx.Response | AllegroError:
+        what = f"{method} {path}"
+        try:
+            response = self.http.request(
+                method, path, params=params, content=content, headers=headers
+            )
+        except httpx.ConnectError as exc:
+            return _NotSent(f"{what}: cannot connect ({type(exc).__name__})")
+        except httpx.TimeoutException as exc:
+            return TransientError(f"{what}: timed out ({type(exc).__name__})")
+        except httpx.TransportError as exc:
+            return TransientError(f"{what}: connection failed ({type(exc).__name__})")
+        except TransientError as exc:  # raised by ChannelAuth's token refresh
+            return exc
+        if response.is_success or response.is_redirect:
+            return response  # 303: an asynchronous offer operation finished
+        return classify(response)
+
+    def _should_retry(
+        self, error: AllegroError, idempotent: bool, attempt: int
+    ) -> bool:
+        if attempt >= self.max_attempts or not isinstance(error, TransientError):
+            return False
+        # Non-idempotent POSTs: only when Allegro cannot have acted on them.
+        return idempotent or isinstance(error, RateLimited | _NotSent)
+
+    def _get(
+        self,
+        model: type[Model],
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> Model:
+        # Allegro's parameter names have dots ("offer.id"), hence a dict.
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        return parse(model, self._send("GET", path, params=clean, headers=headers))
+
+    # -------------------------------------------------------------- account
+
+    def me(self) -> schemas.Me:
+        """The connected seller: id, login, base marketplace."""
+        # Reference: https://developer.allegro.pl/documentation#operation/meGET
+        return self._get(schemas.Me, "/me")
+
+    def marketplaces(self) -> list[schemas.Marketplace]:
+        """Marketplaces with their base currencies."""
+        # Reference: https://developer.allegro.pl/documentation#operation/marketplacesGET
+        return self._get(schemas.MarketplaceList, "/marketplaces").marketplaces
+
+    def carriers(self) -> list[schemas.Carrier]:
+        """Carrier ids accepted for tracking numbers."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getOrdersCarriersUsingGET
+        return self._get(schemas.CarrierList, "/order/carriers").carriers
+
+    # --------------------------------------------------------------- offers
+
+    def list_offers(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 1000,
+        offer_ids: Sequence[str] | None = None,
+        external_ids: Sequence[str] | None = None,
+        statuses: Sequence[str] | None = None,
+        formats: Sequence[str] | None = None,
+    ) -> schemas.OfferList:
+        """One page of the seller's offers (limit ≤ 1000)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/searchOffersUsingGET
+        if external_ids is not None and len(external_ids) > MAX_EXTERNAL_IDS:
+            raise InvalidRequest(
+                f"at most {MAX_EXTERNAL_IDS} external ids per offer search"
+            )
+        return self._get(
+            schemas.OfferList,
+            "/sale/offers",
+            {
+                "offset": offset,
+                "limit": limit,
+                "offer.id": list(offer_ids) if offer_ids else None,
+                "external.id": list(external_ids) if external_ids else None,
+                "publication.status": list(statuses) if statuses else None,
+                "sellingMode.format": list(formats) if formats else None,
+            },
+        )
+
+    def iter_offers(self, **filters: Any) -> Iterator[schemas.OfferListItem]:
+        """Every offer matching the filters, 1 000 per request, streamed."""
+        return pagination.iter_offers(self, **filters)
+
+    def get_product_offer(self, offer_id: str) -> schemas.ProductOffer:
+        """The full offer."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getProductOffer
+        return self._get(schemas.ProductOffer, f"/sale/product-offers/{offer_id}")
+
+    def get_offer_parts(self, offer_id: str) -> schemas.OfferParts:
+        """Stock and price only: lighter and "more reliable" (api-notes §5.2)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getPartialProductOffer
+        return self._get(
+            schemas.OfferParts,
+            f"/sale/product-offers/{offer_id}/parts",
+            {"include": ["stock", "price"]},
+        )
+
+    def patch_product_offer(
+        self, offer_id: str, body: dict[str, Any]
+    ) -> schemas.ProductOfferChange:
+        """Change only the fields in ``body``; 202 means Allegro finishes it later."""
+        # Reference: https://developer.allegro.pl/documentation#operation/editProductOffers
+        response = self._send("PATCH", f"/sale/product-offers/{offer_id}", body=body)
+        return self._offer_change(response)
+
+    def create_product_offer(self, body: dict[str, Any]) -> schemas.ProductOfferChange:
+        """Create an offer (relisting an auction makes a new one, api-notes §7)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/createProductOffers
+        response = self._send(
+            "POST", "/sale/product-offers", body=body, idempotent=False
+        )
+        return self._offer_change(response)
+
+    def _offer_change(self, response: httpx.Response) -> schemas.ProductOfferChange:
+        if response.status_code == 202:
+            return schemas.ProductOfferChange(
+                accepted=True,
+                offer=parse(schemas.ProductOffer, response)
+                if response.content
+                else None,
+                operation_url=response.headers.get("Location"),
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        offer = parse(schemas.ProductOffer, response)
+        return schemas.ProductOfferChange(accepted=False, offer=offer)
+
+    def get_product_offer_operation(
+        self, operation_url: str
+    ) -> schemas.ProductOfferOperation:
+        """Whether a 202-accepted PATCH/POST of an offer has finished."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getProductOfferProcessingStatus
+        # 202 while pending (with Retry-After), 303 when done (api-notes §5.2).
+        response = self._send("GET", operation_url)
+        if response.status_code == 202:
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            return schemas.ProductOfferOperation(done=False, retry_after=retry_after)
+        return schemas.ProductOfferOperation(
+            done=True, offer_url=response.headers.get("Location")
+        )
+
+    def offer_events(
+        self,
+        *,
+        from_event: str | None = None,
+        limit: int = 1000,
+        types: Sequence[str] | None = None,
+    ) -> list[schemas.OfferEvent]:
+        """Offer changes after ``from_event``; only the last 24 h exist."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getOfferEvents
+        return self._get(
+            schemas.OfferEventList,
+            "/sale/offer-events",
+            {
+                "from": from_event,
+                "limit": limit,
+                "type": list(types) if types else None,
+            },
+            headers=ONLY_EN_US,
+        ).offer_events
+
+    # -------------------------------------------------------------- commands
+
+    def put_quantity_command(
+        self,
+        command_id: str,
+        offer_ids: Sequence[str],
+        *,
+        value: int,
+        change_type: str = "FIXED",
+    ) -> schemas.CommandReport:
+        """Set (FIXED) or change (GAIN) the stock of up to 1 000 offers."""
+        # Reference: https://developer.allegro.pl/documentation#operation/quantityModificationCommandUsingPUT
+        if change_type not in ("FIXED", "GAIN"):
+            raise InvalidRequest(f"unknown quantity change type {change_type!r}")
+        if change_type == "FIXED" and value < 1:
+            # api-notes §6.2: Allegro rejects 0 here; ending is the lifecycle's job.
+            raise InvalidRequest(
+                f"cannot set quantity {value} with a quantity command; "
+                "Allegro only accepts 1 or more (end the offer instead)"
+            )
+        body = {
+            "modification": {"changeType": change_type, "value": value},
+            "offerCriteria": _offer_criteria(offer_ids),
+        }
+        return self._put_command(
+            "offer-quantity-change-commands", command_id, body, offer_ids
+        )
+
+    def get_quantity_command(self, command_id: str) -> schemas.CommandReport:
+        """A quantity command's summary."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getQuantityModificationCommandStatusUsingGET
+        return self._command_report("offer-quantity-change-commands", command_id)
+
+    def get_quantity_command_tasks(self, command_id: str) -> list[schemas.CommandTask]:
+        """Every offer's outcome of a quantity command."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getQuantityModificationCommandTasksStatusesUsingGET
+        return self._command_tasks("offer-quantity-change-commands", command_id)
+
+    def put_publication_command(
+        self,
+        command_id: str,
+        offer_ids: Sequence[str],
+        *,
+        action: str,
+        scheduled_for: datetime | None = None,
+    ) -> schemas.CommandReport:
+        """ACTIVATE (optionally scheduled) or END up to 1 000 offers."""
+        # Reference: https://developer.allegro.pl/documentation#operation/changePublicationStatusUsingPUT
+        if action not in ("ACTIVATE", "END"):
+            raise InvalidRequest(f"unknown publication action {action!r}")
+        publication: dict[str, Any] = {"action": action}
+        if scheduled_for is not None:
+            # api-notes §6.3: scheduledFor applies to ACTIVATE only.
+            publication["scheduledFor"] = iso(scheduled_for)
+        body = {"publication": publication, "offerCriteria": _offer_criteria(offer_ids)}
+        return self._put_command(
+            "offer-publication-commands", command_id, body, offer_ids
+        )
+
+    def get_publication_command(self, command_id: str) -> schemas.CommandReport:
+        """A publication command's summary."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getPublicationReportUsingGET
+        return self._command_report("offer-publication-commands", command_id)
+
+    def get_publication_command_tasks(
+        self, command_id: str
+    ) -> list[schemas.CommandTask]:
+        """Every offer's outcome of a publication command."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getPublicationTasksUsingGET
+        return self._command_tasks("offer-publication-commands", command_id)
+
+    def _put_command(
+        self, kind: str, command_id: str, body: dict[str, Any], offer_ids: Sequence[str]
+    ) -> schemas.CommandReport:
+        path = f"/sale/{kind}/{command_id}"
+        try:
+            return parse(schemas.CommandReport, self._send("PUT", path, body=body))
+        except PermanentError as exc:
+            if exc.status != 409:
+                raise
+            # A command id is used once (api-notes §6) and ours is fixed per
+            # logical command and reused on every retry, so 409 means an earlier
+            # attempt of this same command reached Allegro and only its answer
+            # was lost (timeout, crash). Read that command back instead of
+            # failing; if its offers are not the ones we sent, the id was reused
+            # for a different command — a bug we must not hide.
+            report = self._command_report(kind, command_id)
+            seen = {task.offer_id for task in self._command_tasks(kind, command_id)}
+            if seen - {str(offer_id) for offer_id in offer_ids}:
+                raise PermanentError(
+                    f"command id {command_id} was already used for other offers",
+                    status=409,
+                    trace_id=exc.trace_id,
+                    errors=exc.errors,
+                ) from None
+            log.info(
+                "Command %s already accepted by Allegro; reading it back", command_id
+            )
+            return report
+
+    def _command_report(self, kind: str, command_id: str) -> schemas.CommandReport:
+        return self._get(schemas.CommandReport, f"/sale/{kind}/{command_id}")
+
+    def _command_tasks(self, kind: str, command_id: str) -> list[schemas.CommandTask]:
+        # offset is capped at 999 (api-notes §6); a command has at most 1 000 tasks.
+        tasks: list[schemas.CommandTask] = []
+        while True:
+            page = self._get(
+                schemas.TaskReport,
+                f"/sale/{kind}/{command_id}/tasks",
+                {"limit": 1000, "offset": len(tasks)},
+            )
+            tasks.extend(page.tasks)
+            if len(page.tasks) < 1000 or len(tasks) > 999:
+                return tasks
+
+    # ---------------------------------------------------------------- orders
+
+    def order_events(
+        self,
+        *,
+        from_event: str | None = None,
+        limit: int = 1000,
+        types: Sequence[str] | None = None,
+    ) -> list[schemas.OrderEvent]:
+        """Order events after ``from_event``, oldest first (last 60 days)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getOrderEventsUsingGET
+        return self._get(
+            schemas.OrderEventList,
+            "/order/events",
+            {
+                "from": from_event,
+                "limit": limit,
+                "type": list(types) if types else None,
+            },
+        ).events
+
+    def iter_order_events(
+        self, from_event: str | None = None
+    ) -> Iterator[schemas.OrderEvent]:
+        """Every event after ``from_event``, 1 000 per request, streamed."""
+        return pagination.iter_order_events(self, from_event)
+
+    def order_event_stats(self) -> schemas.OrderEventStats:
+        """The latest event id: where a new cursor starts (api-notes §3.3)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getOrderEventsStatisticsUsingGET
+        return self._get(schemas.OrderEventStats, "/order/event-stats")
+
+    def list_checkout_forms(
+        self,
+        *,
+        offset: int = 0,
+        limit: int = 100,
+        bought_from: datetime | None = None,
+        bought_to: datetime | None = None,
+        updated_from: datetime | None = None,
+        updated_to: datetime | None = None,
+        status: str | None = None,
+        sort: str | None = None,
+    ) -> schemas.CheckoutFormList:
+        """One page of orders (limit ≤ 100; offset + limit ≤ 10 000)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getListOfOrdersUsingGET
+        if offset + limit > self.checkout_forms_cap:
+            raise InvalidRequest(
+                f"offset + limit may not pass {self.checkout_forms_cap} for orders"
+            )
+        return self._get(
+            schemas.CheckoutFormList,
+            "/order/checkout-forms",
+            {
+                "offset": offset,
+                "limit": limit,
+                "status": status,
+                "sort": sort,
+                "lineItems.boughtAt.gte": iso(bought_from) if bought_from else None,
+                "lineItems.boughtAt.lte": (
+                    iso(bought_to, round_up=True) if bought_to else None
+                ),
+                "updatedAt.gte": iso(updated_from) if updated_from else None,
+                "updatedAt.lte": iso(updated_to, round_up=True) if updated_to else None,
+            },
+        )
+
+    def iter_checkout_forms(
+        self, bought_from: datetime, bought_to: datetime, **filters: Any
+    ) -> Iterator[schemas.CheckoutForm]:
+        """Every order bought in [from, to], streamed, in windows under the cap."""
+        return pagination.iter_checkout_forms(self, bought_from, bought_to, filters)
+
+    def get_checkout_form(self, form_id: str) -> schemas.CheckoutForm:
+        """One order, as it is now."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getOrdersDetailsUsingGET
+        return self._get(schemas.CheckoutForm, f"/order/checkout-forms/{form_id}")
+
+    def set_fulfillment_status(
+        self, form_id: str, status: str, *, revision: str | None = None
+    ) -> None:
+        """Set the seller's status (e.g. PROCESSING, SENT); revision guards races."""
+        # Reference: https://developer.allegro.pl/documentation#operation/setOrderFulfillmentUsingPUT
+        params = {"checkoutForm.revision": revision} if revision else None
+        self._send(
+            "PUT",
+            f"/order/checkout-forms/{form_id}/fulfillment",
+            params=params,
+            body={"status": status},
+            headers=ONLY_EN_US,
+        )
+
+    def list_shipments(self, form_id: str) -> list[schemas.Shipment]:
+        """Tracking numbers already on an order (from any source)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getOrderShipmentsUsingGET
+        path = f"/order/checkout-forms/{form_id}/shipments"
+        return self._get(schemas.ShipmentList, path).shipments
+
+    def create_shipment(
+        self,
+        form_id: str,
+        *,
+        carrier_id: str,
+        waybill: str,
+        carrier_name: str | None = None,
+        line_item_ids: Sequence[str] | None = None,
+    ) -> schemas.Shipment:
+        """Add a tracking number; no line items = the whole order (api-notes §4.1)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/createOrderShipmentsUsingPOST
+        waybill = waybill.strip()
+        if not waybill or len(waybill) > 64:
+            raise InvalidRequest("a tracking number must have 1 to 64 characters")
+        body: dict[str, Any] = {"carrierId": carrier_id, "waybill": waybill}
+        if carrier_name:
+            if len(carrier_name) > 30:
+                raise InvalidRequest("a carrier name may have at most 30 characters")
+            body["carrierName"] = carrier_name
+        if line_item_ids:
+            body["lineItems"] = [{"id": item_id} for item_id in line_item_ids]
+        path = f"/order/checkout-forms/{form_id}/shipments"
+        # No idempotency key exists here: retried only when surely not processed;
+        # callers check list_shipments for the waybill before sending again.
+        response = self._send("POST", path, body=body, idempotent=False)
+        return parse(schemas.Shipment, response)
+
+
+class _NotSent(TransientError):
+    """The connection failed before the request was sent: safe to retry anything."""
+
+
+def client_for_channel(
+    channel: Channel,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    **options: Any,
+) -> AllegroClient:
+    """A client for one channel: its tokens, its environment, its Client ID's budget.
+
+    ``options`` go to AllegroClient (e.g. ``sleep``/``jitter`` in tests, ``language``).
+    """
+    from hub.allegro.auth import ChannelAuth, effective_credentials
+    from hub.allegro.limiter import default_limiter
+
+    api_url, _ = channel.urls()
+    client_id, _ = effective_credentials(channel)
+    options.setdefault("limiter", default_limiter())
+    return AllegroClient(
+        api_url,
+        auth=ChannelAuth(channel, transport=transport),
+        transport=transport,
+        limiter_key=client_id,
+        **options,
+    )

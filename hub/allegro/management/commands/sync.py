@@ -1,0 +1,80 @@
+"""`allegro-hub sync NAME [--only orders,…]`: one pass of a channel's sync flows.
+
+Prints what each flow did. Exits non-zero when a flow fails (the error, in plain
+words, goes to stderr and to the channel's health on the channel list).
+Each flow is a plain function in hub/allegro/sync/; add yours to FLOWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from hub.allegro.client import AllegroClient, client_for_channel
+from hub.allegro.errors import AllegroError
+from hub.allegro.models import Channel
+from hub.allegro.sync.orders import sync_orders
+
+Progress = Callable[[str], None]
+
+
+def run_orders(channel_id: int, client: AllegroClient, progress: Progress) -> str:
+    return sync_orders(channel_id, client, progress=progress).summary()
+
+
+# Flow name → runner, in the order a full pass runs them.
+FLOWS: dict[str, Callable[[int, AllegroClient, Progress], str]] = {
+    "orders": run_orders,
+}
+
+
+class Command(BaseCommand):
+    help = "Run one pass of a channel's sync flows and print what they did."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("name", help="the channel's name (SubSource)")
+        parser.add_argument(
+            "--only",
+            default="",
+            help="comma-separated flows to run (default: all): " + ", ".join(FLOWS),
+        )
+        parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    def handle(self, *args: object, **options: object) -> None:
+        name = str(options["name"])
+        channel = Channel.objects.filter(name=name).first()
+        if channel is None:
+            raise CommandError(_("No channel named %(name)s.") % {"name": repr(name)})
+        flows = self.chosen_flows(str(options["only"]))
+
+        def progress(text: str) -> None:
+            if not options["quiet"]:
+                self.stdout.write(f"  {text}")
+
+        failed = []
+        with client_for_channel(channel) as client:
+            for flow in flows:
+                self.stdout.write(f"{channel.name} · {flow}:")
+                try:
+                    summary = FLOWS[flow](channel.pk, client, progress)
+                except AllegroError as exc:
+                    self.stderr.write(f"{channel.name} · {flow}: {exc.user_text()}")
+                    failed.append(flow)
+                    continue
+                self.stdout.write(f"{channel.name} · {flow}: {summary}")
+        if failed:
+            raise CommandError(_("Failed: %(flows)s.") % {"flows": ", ".join(failed)})
+
+    def chosen_flows(self, only: str) -> list[str]:
+        if not only:
+            return list(FLOWS)
+        chosen = [flow.strip() for flow in only.split(",") if flow.strip()]
+        unknown = [flow for flow in chosen if flow not in FLOWS]
+        if unknown or not chosen:
+            raise CommandError(
+                _("Unknown flow(s): %(unknown)s; choose from %(known)s.")
+                % {"unknown": ", ".join(unknown) or "-", "known": ", ".join(FLOWS)}
+            )
+        return chosen

@@ -1,0 +1,103 @@
+"""Settings → Channel Integration: list, Add New Channel, the config screen, Test.
+
+The seed's Quick Guide (../shared/seed/), step by step: the list, "Add New Channel",
+"Integrate" on Allegro, the config screen with Save at the top right, and Test.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from hub.allegro import connection, views_oauth
+from hub.allegro.forms import ChannelForm
+from hub.allegro.models import Channel
+
+CHANNEL_FIELDS = [
+    "name",
+    "environment",
+    "api_url",
+    "auth_url",
+    "client_id",
+    "client_secret",
+    "default_currency",
+]
+
+
+def channel_list(request: HttpRequest) -> HttpResponse:
+    channels = Channel.objects.prefetch_related("cursors")
+    return render(request, "allegro/channel_list.html", {"channels": channels})
+
+
+def channel_add(request: HttpRequest) -> HttpResponse:
+    """Add New Channel: the integrations this hub has (Allegro)."""
+    return render(request, "allegro/channel_add.html")
+
+
+def channel_new(request: HttpRequest) -> HttpResponse:
+    """Integrate, on Allegro: the config screen for a channel not saved yet."""
+    return _config(request, Channel())
+
+
+def channel_config(request: HttpRequest, pk: int) -> HttpResponse:
+    return _config(request, get_object_or_404(Channel, pk=pk))
+
+
+def _config(request: HttpRequest, channel: Channel) -> HttpResponse:
+    is_new = channel.pk is None
+    form = ChannelForm(request.POST or None, instance=channel)
+    if request.method == "POST" and form.is_valid():
+        was_connected = channel.is_connected
+        channel = form.save()
+        if was_connected and not channel.is_connected:
+            messages.warning(
+                request,
+                _("The environment or Client ID changed: connect the account again."),
+            )
+        return _after_save(request, channel, request.POST.get("action", "save"))
+    context = {
+        "form": form,
+        "channel": None if is_new else channel,
+        "channel_fields": [form[name] for name in CHANNEL_FIELDS],
+        "redirect_uri": views_oauth.redirect_uri(request),
+        "option_fields": [
+            form[name] for name in form.fields if name not in CHANNEL_FIELDS
+        ],
+    }
+    return render(request, "allegro/channel_config.html", context)
+
+
+def _after_save(request: HttpRequest, channel: Channel, action: str) -> HttpResponse:
+    if action == "connect":
+        return views_oauth.start_authorization(request, channel)
+    if action == "device":
+        return views_oauth.start_device(request, channel)
+    if action == "test":
+        _run_test(request, channel)
+        return redirect("channel_config", pk=channel.pk)
+    if channel.is_connected and not channel.default_currency:
+        connection.fill_default_currency(channel)
+    messages.success(
+        request,
+        _("Saved %(name)s. Changes apply from the next sync.") % {"name": channel},
+    )
+    if not channel.is_connected:
+        messages.warning(
+            request,
+            _(
+                "%(name)s is not connected to Allegro yet: nothing syncs until you "
+                "click “Connect with Allegro”."
+            )
+            % {"name": channel},
+        )
+    return redirect("channels")
+
+
+def _run_test(request: HttpRequest, channel: Channel) -> None:
+    result = connection.check_connection(channel)
+    if result.ok:
+        messages.success(request, result.text)
+    else:
+        messages.error(request, result.text)

@@ -1,0 +1,98 @@
+"""Forms of the inventory screens; field rules are the same as the CSV import's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from hub.catalog.models import Location, StockItem
+from hub.catalog.rows import ON_HAND_MAX, parse_ean, parse_sku
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class StockItemForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = StockItem
+        fields = ["sku", "title", "ean"]
+        help_texts = {
+            "sku": _(
+                "Your code for the item; Allegro offers link to it by their "
+                "external id (signature)."
+            ),
+            "ean": _("8, 12, 13 or 14 digits; optional."),
+        }
+
+    def clean_sku(self) -> str:
+        sku, errors = parse_sku(0, self.cleaned_data.get("sku"))
+        if errors:
+            raise ValidationError(errors[0].message)
+        assert sku is not None
+        return sku
+
+    def clean_ean(self) -> str:
+        ean, errors = parse_ean(0, self.cleaned_data.get("ean"))
+        if errors:
+            raise ValidationError(errors[0].message)
+        return ean or ""
+
+
+class LevelsForm(forms.Form):
+    """One on-hand field per location; a blank field leaves that level as it is."""
+
+    def __init__(self, *args: Any, locations: list[Location], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locations = locations
+        for location in locations:
+            self.fields[self.field_name(location)] = forms.IntegerField(
+                label=location.name,
+                required=False,
+                min_value=0,
+                max_value=ON_HAND_MAX,
+            )
+
+    @staticmethod
+    def field_name(location: Location) -> str:
+        return f"on_hand_{location.pk}"
+
+    def levels(self) -> list[tuple[Location, int]]:
+        wanted = []
+        for location in self.locations:
+            value = self.cleaned_data.get(self.field_name(location))
+            if value is not None:
+                wanted.append((location, value))
+        return wanted
+
+
+class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Location
+        fields = ["name"]
+
+    def clean_name(self) -> str:
+        name = (self.cleaned_data.get("name") or "").strip()
+        if Location.objects.filter(name__iexact=name).exists():
+            raise ValidationError(_("A location with this name exists already."))
+        return name
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: sku, title, ean, location, on_hand (only sku is required). "
+            "Comma, semicolon or tab separated; UTF-8 or Windows-1250."
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise ValidationError(
+                _("The file is larger than %(mb)s MB; split it into smaller files.")
+                % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return upload

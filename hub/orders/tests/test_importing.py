@@ -1,0 +1,312 @@
+"""Saving downloaded orders: upsert, link, allocate, release, history."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.catalog import stock
+from hub.catalog.models import Allocation, Location, StockItem
+from hub.orders.importing import save_orders
+from hub.orders.linking import LinkError, link_line_by_hand
+from hub.orders.models import Order, OrderEvent, OrderLine
+from hub.orders.stock import NotDispatchable, dispatch_order
+from hub.orders.tests.conftest import make_account, make_line, make_order
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_order_allocates_its_linked_lines(warehouse: Location, mug: StockItem):
+    counts = save_orders(make_account(warehouse), [make_order()])
+
+    order = Order.objects.get()
+    assert (counts.created, counts.updated) == (1, 0)
+    assert order.status == Order.Status.OPEN
+    assert order.paid is False  # unpaid orders allocate too
+    line = order.lines.get()
+    assert (line.stock_item_id, line.link_method) == (mug.pk, "SKU")
+    assert stock.available(mug, warehouse) == 8
+    assert stock.on_hand(mug, warehouse) == 10
+    assert [e.kind for e in order.events.all()] == ["IMPORTED"]
+
+
+def test_saving_the_same_order_twice_changes_nothing(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(make_account(warehouse), [make_order()])
+
+    counts = save_orders(make_account(warehouse), [make_order(), make_order()])
+
+    assert (counts.created, counts.updated, counts.unchanged) == (0, 0, 2)
+    assert Order.objects.count() == 1
+    assert OrderLine.objects.count() == 1
+    assert Allocation.objects.count() == 1
+    assert OrderEvent.objects.count() == 1
+    assert stock.available(mug, warehouse) == 8
+
+
+def test_duplicate_in_one_batch_creates_one_order(warehouse: Location, mug: StockItem):
+    counts = save_orders(make_account(warehouse), [make_order(), make_order()])
+
+    assert (counts.created, counts.unchanged) == (1, 1)
+    assert Order.objects.count() == 1
+    assert stock.available(mug, warehouse) == 8
+
+
+def test_cancellation_releases_the_allocation(warehouse: Location, mug: StockItem):
+    save_orders(make_account(warehouse), [make_order()])
+
+    counts = save_orders(make_account(warehouse), [make_order(cancelled=True)])
+
+    order = Order.objects.get()
+    assert counts.cancelled == 1
+    assert order.status == Order.Status.CANCELLED
+    assert Allocation.objects.count() == 0
+    assert stock.available(mug, warehouse) == 10
+    assert [e.kind for e in order.events.all()] == ["IMPORTED", "CANCELLED"]
+
+
+def test_order_cancelled_before_we_saw_it_allocates_nothing(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(make_account(warehouse), [make_order(cancelled=True)])
+
+    assert Order.objects.get().status == Order.Status.CANCELLED
+    assert Allocation.objects.count() == 0
+    assert stock.available(mug, warehouse) == 10
+
+
+def test_payment_updates_the_order_and_keeps_one_allocation(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(make_account(warehouse), [make_order()])
+
+    counts = save_orders(
+        make_account(warehouse),
+        [make_order(channel_status="READY_FOR_PROCESSING", paid=True)],
+    )
+
+    order = Order.objects.get()
+    assert counts.updated == 1
+    assert (order.paid, order.channel_status) == (True, "READY_FOR_PROCESSING")
+    assert stock.available(mug, warehouse) == 8
+    assert [e.kind for e in order.events.all()] == ["IMPORTED", "STATUS", "PAID"]
+
+
+def test_an_older_read_never_overwrites_a_newer_one(
+    warehouse: Location, mug: StockItem
+):
+    from datetime import UTC, datetime
+
+    newer = datetime(2026, 5, 2, tzinfo=UTC)
+    older = datetime(2026, 5, 1, tzinfo=UTC)
+    save_orders(
+        make_account(warehouse),
+        [
+            make_order(
+                channel_status="CANCELLED", cancelled=True, channel_updated_at=newer
+            )
+        ],
+    )
+
+    save_orders(
+        make_account(warehouse),
+        [make_order(channel_status="BOUGHT", channel_updated_at=older)],
+    )
+
+    order = Order.objects.get()
+    assert order.status == Order.Status.CANCELLED
+    assert Allocation.objects.count() == 0
+
+
+def test_quantity_change_moves_the_allocation(warehouse: Location, mug: StockItem):
+    save_orders(make_account(warehouse), [make_order()])
+
+    save_orders(make_account(warehouse), [make_order(lines=[make_line(quantity=5)])])
+
+    assert stock.available(mug, warehouse) == 5
+    assert Allocation.objects.get().quantity == 5
+
+
+def test_listing_link_wins_over_sku(warehouse: Location, mug: StockItem):
+    other = StockItem.objects.create(sku="OTHER", title="Other")
+
+    save_orders(make_account(warehouse, links={"OF-1": other.pk}), [make_order()])
+
+    line = OrderLine.objects.get()
+    assert (line.stock_item_id, line.link_method) == (other.pk, "LISTING")
+    assert stock.available(mug, warehouse) == 10
+
+
+def test_title_link_only_when_the_channel_allows_it(
+    warehouse: Location, mug: StockItem
+):
+    # The line's external id matches no SKU; its title matches the mug's, ignoring
+    # case and repeated spaces.
+    line = make_line(sku="UNKNOWN", title="blue mug   300ML")
+
+    save_orders(
+        make_account(warehouse, by_title=False), [make_order("A", lines=[line])]
+    )
+    save_orders(make_account(warehouse, by_title=True), [make_order("B", lines=[line])])
+
+    a = OrderLine.objects.get(order__external_id="A")
+    b = OrderLine.objects.get(order__external_id="B")
+    assert (a.stock_item_id, a.link_method) == (None, "")
+    assert "UNKNOWN" in a.unlinked_reason
+    assert (b.stock_item_id, b.link_method) == (mug.pk, "TITLE")
+    assert Order.objects.get(external_id="A").has_unlinked_lines is True
+    assert Order.objects.get(external_id="B").has_unlinked_lines is False
+    assert stock.available(mug, warehouse) == 8
+
+
+def test_ambiguous_title_is_never_guessed(warehouse: Location, mug: StockItem):
+    StockItem.objects.create(sku="MUG-2", title="BLUE MUG 300ml")
+    line = make_line(sku="", title="Blue Mug 300ml")
+
+    counts = save_orders(
+        make_account(warehouse, by_title=True), [make_order(lines=[line])]
+    )
+
+    saved = OrderLine.objects.get()
+    assert saved.stock_item_id is None
+    assert "2 stock items" in saved.unlinked_reason
+    assert counts.unlinked_lines == 1
+    assert Allocation.objects.count() == 0
+
+
+def test_linking_by_hand_allocates_and_clears_the_flag(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(make_account(warehouse), [make_order(lines=[make_line(sku="NOPE")])])
+    line = OrderLine.objects.get()
+
+    link_line_by_hand(line, "MUG-1")
+
+    line.refresh_from_db()
+    assert (line.stock_item_id, line.link_method) == (mug.pk, "MANUAL")
+    assert Order.objects.get().has_unlinked_lines is False
+    assert stock.available(mug, warehouse) == 8
+    assert OrderEvent.objects.filter(kind="LINKED").count() == 1
+
+
+def test_relinking_moves_the_allocation_to_the_new_item(
+    warehouse: Location, mug: StockItem
+):
+    plate = StockItem.objects.create(sku="PLATE", title="Plate")
+    stock.set_on_hand(plate, warehouse, 4)
+    save_orders(make_account(warehouse), [make_order()])
+
+    link_line_by_hand(OrderLine.objects.get(), "PLATE")
+
+    assert stock.available(mug, warehouse) == 10
+    assert stock.available(plate, warehouse) == 2
+
+
+def test_link_to_unknown_sku_changes_nothing(warehouse: Location, mug: StockItem):
+    save_orders(make_account(warehouse), [make_order(lines=[make_line(sku="NOPE")])])
+    line = OrderLine.objects.get()
+
+    with pytest.raises(LinkError):
+        link_line_by_hand(line, "MISSING")
+
+    line.refresh_from_db()
+    assert line.stock_item_id is None
+    assert Allocation.objects.count() == 0
+
+
+def test_a_later_sync_keeps_a_link_made_by_hand(warehouse: Location, mug: StockItem):
+    save_orders(make_account(warehouse), [make_order(lines=[make_line(sku="NOPE")])])
+    link_line_by_hand(OrderLine.objects.get(), "MUG-1")
+
+    save_orders(
+        make_account(warehouse),
+        [make_order(lines=[make_line(sku="NOPE")], paid=True)],
+    )
+
+    line = OrderLine.objects.get()
+    assert (line.stock_item_id, line.link_method) == (mug.pk, "MANUAL")
+    assert stock.available(mug, warehouse) == 8
+
+
+def test_dispatch_consumes_stock_once(warehouse: Location, mug: StockItem):
+    save_orders(make_account(warehouse), [make_order()])
+    order = Order.objects.get()
+
+    dispatch = dispatch_order(order, "DPD", "0123456789012")
+    with pytest.raises(NotDispatchable):
+        dispatch_order(Order.objects.get())
+
+    assert dispatch.tracking_number == "0123456789012"
+    assert Order.objects.get().status == Order.Status.DISPATCHED
+    assert stock.on_hand(mug, warehouse) == 8
+    assert stock.available(mug, warehouse) == 8
+    assert Allocation.objects.count() == 0
+
+
+def test_dispatched_order_stays_dispatched_when_cancelled_later(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(make_account(warehouse), [make_order()])
+    dispatch_order(Order.objects.get())
+
+    save_orders(make_account(warehouse), [make_order(cancelled=True)])
+
+    order = Order.objects.get()
+    assert order.status == Order.Status.DISPATCHED
+    assert order.channel_status == "CANCELLED"
+    assert stock.on_hand(mug, warehouse) == 8
+
+
+def test_allocation_arithmetic_across_orders(warehouse: Location, mug: StockItem):
+    orders = [
+        make_order("A", lines=[make_line(quantity=3)]),
+        make_order("B", lines=[make_line(quantity=4)]),
+        make_order("C", lines=[make_line(quantity=5)]),
+    ]
+    save_orders(make_account(warehouse), orders)
+    assert stock.available(mug, warehouse) == 10 - 12  # oversold by 2, shown
+
+    save_orders(make_account(warehouse), [make_order("B", cancelled=True)])
+    assert stock.available(mug, warehouse) == 10 - 8
+
+    dispatch_order(Order.objects.get(external_id="A"))
+    assert stock.on_hand(mug, warehouse) == 7
+    assert stock.available(mug, warehouse) == 7 - 5
+
+
+def test_lines_removed_on_the_channel_release_their_stock(
+    warehouse: Location, mug: StockItem
+):
+    two = [make_line("L-1"), make_line("L-2", quantity=1)]
+    save_orders(make_account(warehouse), [make_order(lines=two)])
+    assert stock.available(mug, warehouse) == 7
+
+    save_orders(make_account(warehouse), [make_order(lines=[make_line("L-1")])])
+
+    assert OrderLine.objects.count() == 1
+    assert stock.available(mug, warehouse) == 8
+
+
+def test_linking_a_listing_later_links_and_allocates_open_orders_only(
+    warehouse: Location, mug: StockItem
+):
+    from hub.orders.linking import link_lines_of_offer
+
+    lost = make_line(sku="", title="?", offer_id="OF-9")
+    save_orders(
+        make_account(warehouse),
+        [
+            make_order("OPEN-1", lines=[lost]),
+            make_order("GONE", lines=[lost], cancelled=True),
+        ],
+    )
+
+    linked = link_lines_of_offer("test", "1", "OF-9", mug.pk)
+
+    assert linked == 1
+    line = OrderLine.objects.get(order__external_id="OPEN-1")
+    assert (line.stock_item_id, line.link_method) == (mug.pk, "LISTING")
+    assert OrderLine.objects.get(order__external_id="GONE").stock_item_id is None
+    assert Order.objects.get(external_id="OPEN-1").has_unlinked_lines is False
+    assert stock.available(mug, warehouse) == 8
+    assert link_lines_of_offer("test", "1", "OF-9", mug.pk) == 0

@@ -1,0 +1,52 @@
+"""`allegro-hub run`: the hub in one process — migrations, then a WSGI server.
+
+Waitress is a production WSGI server (threads, no reloader, no debug pages);
+static files are served by WhiteNoise from the same process, so there is nothing
+else to set up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+
+
+def make_server(
+    host: str, port: int, threads: int
+) -> BaseWSGIServer | MultiSocketServer:
+    from hub.wsgi import application  # built after migrations, not at import
+
+    return create_server(application, host=host, port=port, threads=threads)
+
+
+class Command(BaseCommand):
+    help = "Apply migrations and serve the hub (default http://127.0.0.1:8000/)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000, help="0 = any free port")
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run(self, options["host"], options["port"], options["threads"])
+
+
+def run(command: BaseCommand, host: str, port: int, threads: int) -> None:
+    call_command("migrate", interactive=False, verbosity=0)
+    server = make_server(host, port, threads)
+    port = getattr(server, "effective_port", port)
+    command.stdout.write(
+        _("allegro-hub is running on http://%(host)s:%(port)s/ (Ctrl+C stops it)")
+        % {"host": host, "port": port}
+    )
+    command.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

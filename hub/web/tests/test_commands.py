@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import httpx
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from hub.catalog import stock
+from hub.catalog.models import StockItem
+
+HUB = Path(sys.executable).parent / "allegro-hub"
+
+
+@pytest.mark.django_db
+def test_demo_sets_up_and_can_run_twice() -> None:
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "Log in as demo with password demo" in out.getvalue()
+    assert authenticate(username="demo", password="demo") is not None
+    assert StockItem.objects.count() == 10
+    item = StockItem.objects.get(sku="DEMO-001")
+    stock.set_on_hand(item, stock.default_location(), 3)
+
+    again = StringIO()
+    call_command("demo", stdout=again)
+    assert "Sample stock is already loaded." in again.getvalue()
+    assert StockItem.objects.count() == 10
+    assert stock.on_hand(item) == 3
+
+
+def test_run_migrates_and_serves_pages_and_static_files(tmp_path: Path) -> None:
+    # A real `allegro-hub run` on a fresh data directory (its own SQLite database).
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["HUB_DATA_DIR"] = str(tmp_path)
+    server = subprocess.Popen(
+        [str(HUB), "run", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert "allegro-hub is running on http://127.0.0.1:" in line, line
+        base = line.split("running on ")[1].split(" ")[0].rstrip("/")
+        with httpx.Client(base_url=base, timeout=10) as http:
+            page = http.get("/inventory/")
+            assert page.status_code == 302
+            assert page.headers["location"] == "/login/?next=/inventory/"
+            assert http.get("/login/").status_code == 200
+            css = http.get("/static/hub/hub.css")
+            assert css.status_code == 200
+            assert css.headers["content-type"].startswith("text/css")
+            assert http.get("/api/items").status_code == 401
+        assert (tmp_path / "hub.sqlite3").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

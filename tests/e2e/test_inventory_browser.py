@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_create_item_set_level_and_see_it_in_the_list(
+    live_server: Any, browser_page: Any, log_in: Any
+) -> None:
+    page = log_in(browser_page)
+    page.click("nav >> text=Inventory")
+    page.wait_for_url(f"{live_server.url}/inventory/")
+    assert "No stock items yet" in page.inner_text("#inventory")
+
+    page.click("text=New item")
+    page.fill("#id_sku", "BROWSER-1")
+    page.fill("#id_title", "Kubek z przeglądarki")
+    page.fill("#id_ean", "5901234123457")
+    page.get_by_label("Default").fill("17")
+    page.click("button:has-text('Save')")
+
+    page.wait_for_url(f"{live_server.url}/inventory/")
+    assert "Saved BROWSER-1." in page.inner_text(".messages")
+    row = page.locator("#inventory tbody tr", has_text="BROWSER-1")
+    cells = row.locator("td").all_inner_texts()
+    # SKU, title, EAN, on hand at Default, allocated, available
+    assert cells == [
+        "BROWSER-1",
+        "Kubek z przeglądarki",
+        "5901234123457",
+        "17",
+        "0",
+        "17",
+    ]
+
+    page.fill("input[name=q]", "przeglądarki")
+    page.click("button:has-text('Search')")
+    assert page.locator("#inventory tbody tr").count() == 1
+
+
+def test_bad_csv_shows_per_row_errors(
+    live_server: Any, browser_page: Any, log_in: Any, tmp_path: Any
+) -> None:
+    page = log_in(browser_page)
+    bad = tmp_path / "stock.csv"
+    bad.write_text("sku;title;on_hand\nA-1;Kubek;3\nB-2;Talerz;-5\n", encoding="utf-8")
+    page.goto(f"{live_server.url}/inventory/import/")
+    page.set_input_files("#id_file", str(bad))
+    page.click("button:has-text('Import')")
+    errors = page.inner_text("#import-errors")
+    assert "Nothing was imported" in errors
+    assert "-5 is negative" in errors
+    page.goto(f"{live_server.url}/inventory/")
+    assert "No stock items yet" in page.inner_text("#inventory")
