@@ -441,6 +441,9 @@ def _refresh(
     try:
         response = _post_form(channel, "token", data, transport=transport)
     except AllegroError:
+        # A lost answer (timeout, 5xx) may still have rotated the pair on
+        # Allegro's side; the old refresh token keeps working for 60 s after
+        # its first use (api-notes §2.4), and the client retries within seconds.
         _release_claim(channel.pk, state.version)
         raise
     if response.status_code != 200:

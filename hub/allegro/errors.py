@@ -17,6 +17,7 @@ Allegro's error objects and our own words only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -193,13 +194,19 @@ def parse_error_details(body: Any) -> list[ApiErrorDetail]:
         return [_detail(item) for item in items if isinstance(item, Mapping)]
     if isinstance(body.get("error"), str):
         # AuthError shape {error, error_description} (api-notes §2.4, §10).
-        return [
-            ApiErrorDetail(
-                code=body["error"],
-                message=str(body.get("error_description") or ""),
-            )
-        ]
+        description = str(body.get("error_description") or "")
+        return [ApiErrorDetail(code=body["error"], message=redact_tokens(description))]
     return []
+
+
+# Allegro echoes the refresh token it refuses: "Invalid refresh token: <token>"
+# (allegro-api #4323, #6733, #7999). Anything token-shaped in an OAuth error
+# text is cut before it can reach a log line, a page or the database.
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{20,}")
+
+
+def redact_tokens(text: str) -> str:
+    return _TOKEN_LIKE.sub("<redacted>", text)
 
 
 def _detail(item: Mapping[str, Any]) -> ApiErrorDetail:

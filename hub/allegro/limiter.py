@@ -32,6 +32,8 @@ from typing import Any, Protocol
 
 from django.conf import settings
 
+from hub.allegro.errors import TransientError
+
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60.0
@@ -137,10 +139,18 @@ class RedisLimiter:
         self._script = redis_client.register_script(_SLIDING_LOG)
 
     def _try(self, key: str) -> float:
-        wait_ms = self._script(
-            keys=[self._prefix + key, self._prefix + key + ":paused"],
-            args=[self.per_minute, int(WINDOW_SECONDS * 1000), uuid.uuid4().hex],
-        )
+        import redis
+
+        try:
+            wait_ms = self._script(
+                keys=[self._prefix + key, self._prefix + key + ":paused"],
+                args=[self.per_minute, int(WINDOW_SECONDS * 1000), uuid.uuid4().hex],
+            )
+        except redis.RedisError as exc:
+            # Without the shared budget we could overrun it: wait, don't guess.
+            raise TransientError(
+                f"request budget store (Redis) unavailable: {type(exc).__name__}"
+            ) from None
         return int(wait_ms) / 1000
 
     def pause(self, key: str, seconds: float) -> None:

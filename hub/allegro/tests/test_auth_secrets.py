@@ -6,6 +6,7 @@ import base64
 import logging
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 
@@ -102,3 +103,32 @@ def test_reprs_do_not_show_tokens(emulator):
 
     assert tokens["access_token"] not in repr(parsed)
     assert tokens["refresh_token"] not in str(parsed)
+
+
+def test_refresh_token_echoed_by_allegro_is_redacted(caplog, channel, emulator):
+    """Allegro says "Invalid refresh token: <the token>" (allegro-api #6733)."""
+    caplog.set_level(logging.DEBUG)
+    refresh = channel.refresh_token
+    Channel.objects.filter(pk=channel.pk).update(
+        access_token_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    def echo_token(request):
+        if request.url.path == "/auth/oauth/token":
+            description = f"Invalid refresh token: {refresh}"
+            return httpx.Response(
+                400, json={"error": "invalid_grant", "error_description": description}
+            )
+        return emulator.handle(request)
+
+    client = client_for_channel(channel, transport=httpx.MockTransport(echo_token))
+    with pytest.raises(AuthRevoked) as caught:
+        client.me()
+
+    channel.refresh_from_db()
+    error = caught.value
+    shown = f"{error} {error.user_text()} {error.errors!r} {channel.last_error}"
+    assert refresh not in shown
+    assert refresh not in everything_logged(caplog)
+    assert error.errors[0].message == "Invalid refresh token: <redacted>"
+    assert channel.needs_reconnect is True

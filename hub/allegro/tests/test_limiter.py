@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from hub.allegro.client import client_for_channel
+from hub.allegro.errors import TransientError
 from hub.allegro.limiter import (
     WINDOW_SECONDS,
     LocalLimiter,
@@ -214,3 +215,15 @@ def test_redis_pause_is_shared(redis_client):
 
     assert 15 < waited.value.args[0] <= 20
     redis_client.delete(prefix + "client", prefix + "client:paused")
+
+
+def test_unreachable_redis_is_a_transient_error():
+    redis = pytest.importorskip("redis")
+    limiter = RedisLimiter(
+        redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2), 10
+    )
+
+    with pytest.raises(TransientError) as caught:
+        limiter.acquire("client")
+
+    assert "Redis" in str(caught.value)

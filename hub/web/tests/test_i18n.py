@@ -35,6 +35,9 @@ def test_dashboard_in_polish(logged_in_client: Client) -> None:
     assert "otwartych zamówień" in html
     assert "Dashboard" not in html
     assert "Log out" not in html
+    # The switcher names each language in that language.
+    assert 'lang="en">English</option>' in html
+    assert 'lang="pl" selected>Polski</option>' in html
 
 
 def test_dashboard_plural_few(logged_in_client: Client) -> None:
