@@ -119,6 +119,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # For its templates and static files: /api/docs then works offline (no CDN).
+    "ninja",
     "hub.catalog",
     "hub.orders",
     "hub.allegro",

@@ -79,6 +79,10 @@ def test_docs_need_a_login(logged_in_client: Client) -> None:
         assert response.status_code == 302
         assert response["Location"].startswith("/login/")
         assert logged_in_client.get(url).status_code == 200
+    # Swagger UI comes from our own static files, not a CDN (offline installs).
+    page = logged_in_client.get("/api/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page
 
 
 def test_token_page_shows_new_token_once(logged_in_client: Client, user) -> None:  # type: ignore[no-untyped-def]
