@@ -171,7 +171,9 @@ def database_config() -> dict[str, object]:
             # IMMEDIATE: writers take the lock at BEGIN, so two writers never
             # deadlock upgrading a read lock; busy_timeout waits instead of failing.
             "OPTIONS": {
-                "init_command": "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;",
+                "init_command": (
+                    "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;"
+                ),
                 "transaction_mode": "IMMEDIATE",
             },
         }

@@ -1,4 +1,4 @@
-"""`allegro-hub emulator --port N [--seed FILE]`: serve the Allegro emulator over HTTP."""
+"""`allegro-hub emulator --port N [--seed FILE]`: serve the Allegro emulator."""
 
 from __future__ import annotations
 
