@@ -16,7 +16,6 @@ $(STAMP): pyproject.toml
 
 demo: venv
 	$(BIN)/allegro-hub demo
-	$(BIN)/allegro-hub run
 
 test: venv
 	$(BIN)/python -m pytest

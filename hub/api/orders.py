@@ -1,7 +1,10 @@
 """Orders over REST (token auth, see auth.py): a "changed since" feed, one order, links.
 
 The feed is keyset-paged by (updated_at, id): pass ``changed_since`` once, then
-the ``next_cursor`` of each answer until it is null.
+the ``next_cursor`` of each answer until it is null. A change is stamped when it is
+written but seen when its transaction commits, so a poller that wants to miss
+nothing starts each new poll a minute before the newest ``updated_at`` it has seen
+(orders are identified by ``id``; seeing one twice is harmless).
 """
 
 from __future__ import annotations

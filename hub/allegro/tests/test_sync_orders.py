@@ -390,3 +390,39 @@ def test_journal_older_than_sixty_days_is_restarted_from_checkout_forms(
     assert set(orders()) == {form, new}
     assert orders()[form].paid is True
     assert emulator.clock.now() - start == timedelta(days=62)
+
+
+def test_rate_limit_and_server_errors_are_retried_within_the_pass(
+    emulator: HubEmulator,
+    channel: Channel,
+    allegro_client: AllegroClient,
+    offer: str,
+    retry_sleeps: list[float],
+):
+    sync_orders(channel.pk, allegro_client)
+    form = emulator.purchase(offer)
+    emulator.add_fault("^/order/events$", "429", count=1)
+    emulator.add_fault(FORM_GET, "502", count=1)
+
+    result = sync_orders(channel.pk, allegro_client)
+
+    assert set(orders()) == {form}
+    assert result.created == 1
+    assert len(retry_sleeps) == 2
+    assert retry_sleeps[0] >= 60  # Allegro blocks a Client ID for a minute (§9)
+    assert journal(channel).last_error == ""
+
+
+def test_a_second_pass_that_lost_the_race_commits_nothing(
+    channel: Channel,
+):
+    from hub.allegro.sync.orders import CursorMoved, _move_cursor
+
+    SyncCursor.objects.create(channel=channel, stream=JOURNAL, value="100")
+    stale = journal(channel)
+    SyncCursor.objects.filter(pk=stale.pk).update(value="200")  # the other pass
+
+    with pytest.raises(CursorMoved):
+        _move_cursor(stale, "150")
+
+    assert journal(channel).value == "200"  # never moved backwards

@@ -23,7 +23,9 @@ def run(*args: str) -> tuple[str, str]:
 
 
 def test_sync_orders_then_list_them(emulator: HubEmulator, channel_http: Channel):
-    offer = emulator.add_offer(emulator.seller_id, "Kubek", external_id="K-1", quantity=9)
+    offer = emulator.add_offer(
+        emulator.seller_id, "Kubek", external_id="K-1", quantity=9
+    )
     run("sync", channel_http.name, "--only", "orders")  # first pass: journal starts
     form = emulator.purchase(offer, quantity=2, message="Please wrap")
 

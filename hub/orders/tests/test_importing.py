@@ -310,3 +310,21 @@ def test_linking_a_listing_later_links_and_allocates_open_orders_only(
     assert Order.objects.get(external_id="OPEN-1").has_unlinked_lines is False
     assert stock.available(mug, warehouse) == 8
     assert link_lines_of_offer("test", "1", "OF-9", mug.pk) == 0
+
+
+def test_buyer_edits_update_the_order_and_say_what_changed(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(make_account(warehouse), [make_order()])
+
+    save_orders(
+        make_account(warehouse),
+        [make_order(delivery_address={"city": "Kraków"}, buyer_phone="+48 1")],
+    )
+
+    order = Order.objects.get()
+    assert order.delivery_address == {"city": "Kraków"}
+    event = order.events.get(kind="CHANGED")
+    assert "buyer phone" in event.message
+    assert "delivery address" in event.message
+    assert stock.available(mug, warehouse) == 8

@@ -20,7 +20,7 @@ HUB = Path(sys.executable).parent / "allegro-hub"
 @pytest.mark.django_db
 def test_demo_sets_up_and_can_run_twice() -> None:
     out = StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", "--setup-only", stdout=out)
     assert "Log in as demo with password demo" in out.getvalue()
     assert authenticate(username="demo", password="demo") is not None
     assert StockItem.objects.count() == 10
@@ -28,7 +28,7 @@ def test_demo_sets_up_and_can_run_twice() -> None:
     stock.set_on_hand(item, stock.default_location(), 3)
 
     again = StringIO()
-    call_command("demo", stdout=again)
+    call_command("demo", "--setup-only", stdout=again)
     assert "Sample stock is already loaded." in again.getvalue()
     assert StockItem.objects.count() == 10
     assert stock.on_hand(item) == 3

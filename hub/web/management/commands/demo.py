@@ -1,21 +1,30 @@
-"""`allegro-hub demo`: prepare a demo installation (safe to run again).
+"""`allegro-hub demo`: the whole hub to try in the browser, in one process.
 
-Each step is a small function in STEPS; later features add theirs to the list.
+First the setup (safe to run again): each step is a small function in STEPS;
+later features add theirs to the list. Then, unless --setup-only: the built-in
+Allegro emulator, simulated buyers, the channel "Allegro Demo" connected to it,
+a background order sync (hub/web/demo_runtime.py) and the web server.
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from hub.allegro.errors import AllegroError
 from hub.catalog import csvio
 from hub.catalog.models import StockItem
+from hub.web import demo_runtime
+from hub.web.management.commands.run import run
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # a local demo on 127.0.0.1; printed on purpose
@@ -51,9 +60,128 @@ def demo_stock(command: BaseCommand) -> None:
 STEPS: list[Callable[[BaseCommand], None]] = [migrate, demo_user, demo_stock]
 
 
+HOST = "127.0.0.1"  # the demo user's password is printed: never listen wider
+
+
 class Command(BaseCommand):
-    help = "Set up a demo: database, a demo user, sample stock. Safe to repeat."
+    help = (
+        "Set up a demo (database, demo user, sample stock; safe to repeat), then "
+        "run the hub with the built-in Allegro emulator and simulated buyers."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--setup-only", action="store_true", help="only the setup steps"
+        )
+        parser.add_argument("--port", type=int, default=8000, help="the hub's port")
+        parser.add_argument("--emulator-port", type=int, default=8900)
+        parser.add_argument(
+            "--buyers-interval",
+            type=float,
+            default=5.0,
+            help="seconds between simulated buyer actions (0 = no buyers)",
+        )
+        parser.add_argument(
+            "--sync-interval",
+            type=float,
+            default=10.0,
+            help="seconds between order syncs (0 = none)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for step in STEPS:
             step(self)
+        if options["setup_only"]:
+            return
+        demo = self.start(options)
+        previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
+        try:
+            self.print_banner(demo, options)
+            run(self, HOST, options["port"], threads=8)
+        except OSError as exc:  # the hub's port is taken
+            raise CommandError(
+                _("Cannot serve the hub on port %(port)s (%(why)s). Use --port.")
+                % {"port": options["port"], "why": exc.strerror or exc}
+            ) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            demo.stop()
+            self.stdout.write(
+                _("Demo stopped. The emulator's Allegro account is saved in %(path)s.")
+                % {"path": demo.dump_path}
+            )
+
+    def start(self, options: dict[str, Any]) -> demo_runtime.RunningDemo:
+        try:
+            return demo_runtime.start_demo(
+                emulator_port=options["emulator_port"],
+                buyers_interval=options["buyers_interval"],
+                sync_interval=options["sync_interval"],
+                dump_path=Path(settings.DATA_DIR) / demo_runtime.DUMP_FILE,
+            )
+        except OSError as exc:
+            raise CommandError(
+                _(
+                    "Cannot start the Allegro emulator on port %(port)s (%(why)s). "
+                    "Is another demo running? Choose another with --emulator-port."
+                )
+                % {"port": options["emulator_port"], "why": exc.strerror or exc}
+            ) from None
+        except AllegroError as exc:
+            raise CommandError(
+                _("Cannot connect the demo channel: %(why)s") % {"why": exc.user_text()}
+            ) from None
+
+    def print_banner(
+        self, demo: demo_runtime.RunningDemo, options: dict[str, Any]
+    ) -> None:
+        hub_url = f"http://{HOST}:{options['port']}/"
+        if demo.fresh:
+            account = _("a new Allegro account (offers DEMO-001…DEMO-010)")
+        else:
+            account = _("the Allegro account saved in %(path)s") % {
+                "path": demo.dump_path
+            }
+        lines = [
+            "",
+            _("allegro-hub demo"),
+            _("  Hub:       %(url)s  — log in as %(user)s, password %(password)s")
+            % {"url": hub_url, "user": DEMO_USERNAME, "password": DEMO_PASSWORD},
+            _("  Allegro:   emulator on %(url)s with %(account)s")
+            % {"url": demo.emulator_url, "account": account},
+            _("  Consent page (what “Connect with Allegro” opens): %(url)s")
+            % {"url": demo_runtime.consent_page_url(demo.emulator_url, hub_url)},
+            _("  Channel:   %(name)s — %(status)s")
+            % {"name": demo.channel.name, "status": demo.connected.text},
+        ]
+        if demo.cursors_reset:
+            lines.append(
+                _(
+                    "             (the emulator's account is new, so the channel "
+                    "reads its orders from the start again)"
+                )
+            )
+        if options["buyers_interval"] > 0:
+            lines.append(
+                _(
+                    "  Buyers:    every %(s)s s a simulated buyer buys, fills in, "
+                    "pays, cancels or bids on the seller's offers (logged below)"
+                )
+                % {"s": f"{options['buyers_interval']:g}"}
+            )
+        if options["sync_interval"] > 0:
+            lines.append(
+                _(
+                    "  Sync:      orders are downloaded every %(s)s s; new ones "
+                    "reserve stock (logged below)"
+                )
+                % {"s": f"{options['sync_interval']:g}"}
+            )
+        lines.append(_("  Ctrl+C stops everything."))
+        lines.append("")
+        self.stdout.write("\n".join(lines))
+
+
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """`kill` stops the demo like Ctrl+C: the emulator's state gets saved."""
+    raise KeyboardInterrupt

@@ -1,0 +1,349 @@
+"""`allegro-hub demo`: setup, the emulator-backed channel, restarts, the sync pass.
+
+The runtime runs for real: the emulator over HTTP on a free port, the hub talking
+to it through the Allegro client. The background loops are left off (interval 0)
+so each test drives buyers and sync passes itself.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import httpx
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from allegro_emulator.buyers import BuyerConfig, BuyerSimulator
+from hub.allegro.models import Channel, SyncCursor
+from hub.allegro.sync.orders import JOURNAL
+from hub.catalog import stock
+from hub.catalog.models import StockItem
+from hub.orders.models import Order
+from hub.web import demo_runtime
+from hub.web.demo_runtime import RunningDemo, start_demo
+from hub.web.demo_sync import SyncLoop, sync_pass
+
+pytestmark = pytest.mark.django_db
+
+StartDemo = Callable[..., RunningDemo]
+TOKEN = "/auth/oauth/token"
+
+
+@pytest.fixture
+def demo_setup() -> None:
+    call_command("demo", "--setup-only", stdout=StringIO())
+
+
+@pytest.fixture
+def run_demo(demo_setup: None, tmp_path: Path) -> Iterator[StartDemo]:
+    """start_demo on a free port with the loops off; stopped after the test."""
+    running: list[RunningDemo] = []
+
+    def start(**options: object) -> RunningDemo:
+        kwargs: dict[str, object] = {
+            "emulator_port": 0,
+            "buyers_interval": 0,
+            "sync_interval": 0,
+            "dump_path": tmp_path / "emulator.json",
+        }
+        demo = start_demo(**(kwargs | options))  # type: ignore[arg-type]
+        running.append(demo)
+        return demo
+
+    yield start
+    for demo in running:
+        demo.stop()
+
+
+def offer_id(demo: RunningDemo, sku: str) -> str:
+    return next(o.id for o in demo.emu.offers.values() if o.external_id == sku)
+
+
+def item(sku: str) -> StockItem:
+    return StockItem.objects.get(sku=sku)
+
+
+def assert_hub_matches_emulator(demo: RunningDemo) -> None:
+    """Every checkout form is one order of the demo channel, in the same state,
+    and open orders hold exactly their quantities of stock."""
+    forms = {cf.id: cf for cf in demo.emu.checkout_forms.values()}
+    orders = {o.external_id: o for o in Order.objects.prefetch_related("lines")}
+    assert set(orders) == set(forms)
+    wanted: Counter[str] = Counter()
+    for form_id, order in orders.items():
+        assert order.sub_source == "Allegro Demo"
+        assert order.account == str(demo.channel.pk)
+        assert order.channel_status == forms[form_id].status
+        cancelled = forms[form_id].status == "CANCELLED"
+        assert order.status == (Order.Status.CANCELLED if cancelled else "OPEN")
+        for line in order.lines.all():
+            assert line.stock_item is not None
+            assert line.stock_item.sku == line.sku
+            if not cancelled:
+                wanted[line.sku] += line.quantity
+    for stock_item in StockItem.objects.all():
+        assert stock.allocated(stock_item) == wanted[stock_item.sku], stock_item.sku
+
+
+# -------------------------------------------------------------------- setup
+
+
+def test_setup_only_is_idempotent_and_starts_nothing() -> None:
+    call_command("demo", "--setup-only", stdout=StringIO())
+    item("DEMO-001")
+    stock.set_on_hand(item("DEMO-001"), stock.default_location(), 7)
+
+    out = StringIO()
+    call_command("demo", "--setup-only", stdout=out)
+
+    assert "Sample stock is already loaded." in out.getvalue()
+    assert get_user_model().objects.filter(username="demo").count() == 1
+    assert StockItem.objects.count() == 10
+    assert stock.on_hand(item("DEMO-001")) == 7
+    assert not Channel.objects.exists()
+
+
+def test_busy_emulator_port_is_a_clear_error(demo_setup: None) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"port {port}.*--emulator-port"):
+            call_command(
+                "demo", "--emulator-port", str(port), "--port", "0", stdout=StringIO()
+            )
+    assert not Channel.objects.exists()
+
+
+def test_busy_hub_port_is_a_clear_error_and_everything_stops(
+    demo_setup: None, tmp_path: Path, settings: Settings
+) -> None:
+    settings.DATA_DIR = tmp_path
+    out = StringIO()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"port {port}.*--port"):
+            call_command(
+                "demo",
+                *("--port", str(port), "--emulator-port", "0"),
+                *("--buyers-interval", "0", "--sync-interval", "0"),
+                stdout=out,
+            )
+    # The emulator started and stopped: its state was saved, the channel is there.
+    assert "Demo stopped." in out.getvalue()
+    saved = json.loads((tmp_path / demo_runtime.DUMP_FILE).read_text())
+    assert [s["login"] for s in saved["sellers"]] == ["demo-seller"]
+    assert Channel.objects.get().account_login == "demo-seller"
+
+
+# ------------------------------------------------------------ first start
+
+
+def test_first_start_connects_the_channel_and_imports_the_history(
+    run_demo: StartDemo,
+) -> None:
+    demo = run_demo()
+
+    channel = Channel.objects.get()
+    assert demo.fresh
+    assert not demo.cursors_reset
+    assert demo.connected.ok
+    assert (channel.name, channel.environment) == ("Allegro Demo", "custom")
+    assert channel.api_url == channel.auth_url == demo.emulator_url
+    assert (channel.client_id, channel.client_secret) == (
+        "demo-client",
+        "demo-secret-not-for-production",
+    )
+    assert (channel.account_login, channel.account_id) == ("demo-seller", "50000001")
+    assert channel.default_currency == "PLN"
+    assert channel.is_connected
+    assert not channel.needs_reconnect
+    assert channel.enabled
+    day_ago = timezone.now() - timedelta(days=1)
+    assert channel.sync_orders_from is not None
+    assert abs(channel.sync_orders_from - day_ago) < timedelta(minutes=1)
+    # A day of history: the emulator's clock went back, then forward to now.
+    assert demo.emu.checkout_forms
+    assert abs(demo.emu.clock.now() - timezone.now()) < timedelta(minutes=1)
+
+    lines = sync_pass()
+
+    assert len(lines) == 1
+    assert lines[0].startswith("Allegro Demo · orders: ")
+    assert_hub_matches_emulator(demo)
+
+
+def test_buyers_then_one_pass_creates_orders_that_reserve_stock(
+    run_demo: StartDemo,
+) -> None:
+    demo = run_demo(history_steps=0)
+    assert not demo.emu.checkout_forms
+    assert sync_pass() == []  # first pass: the journal starts, nothing to read
+    buyers = BuyerSimulator(demo.emu, BuyerConfig(seed=3))
+    done = [buyers.step() for _ in range(12)]
+    assert any(step and step.startswith("purchase") for step in done)
+
+    sync_pass()
+
+    assert_hub_matches_emulator(demo)
+    assert Order.objects.count() == len(demo.emu.checkout_forms) > 0
+
+
+def test_one_purchase_is_one_order_with_stock_allocated(run_demo: StartDemo) -> None:
+    demo = run_demo(history_steps=0)
+    sync_pass()
+    form_id = demo.emu.purchase(offer_id(demo, "DEMO-003"), 2)
+    demo.emu.pay(form_id)
+
+    lines = sync_pass()
+
+    assert lines == [
+        "Allegro Demo · orders: 1 new, 0 updated, 0 cancelled (3 events, "
+        "0 from backfill, 0 lines not linked)"
+    ]
+    order = Order.objects.get()
+    assert (order.external_id, order.sub_source, order.paid) == (
+        form_id,
+        "Allegro Demo",
+        True,
+    )
+    assert stock.allocated(item("DEMO-003")) == 2
+    assert stock.available(item("DEMO-003")) == 8 - 2
+    assert sync_pass() == []  # nothing new: no second order, no line
+    assert Order.objects.count() == 1
+
+
+def test_pass_skips_disabled_and_disconnected_channels(run_demo: StartDemo) -> None:
+    demo = run_demo(history_steps=0)
+    Channel.objects.update(enabled=False)
+    demo.emu.clear_requests()
+
+    assert sync_pass() == []
+
+    assert demo.emu.requests == []
+    Channel.objects.update(enabled=True, needs_reconnect=True)
+    assert sync_pass() == []
+    assert demo.emu.requests == []
+
+
+# ---------------------------------------------------------------- restarts
+
+
+def test_second_start_reuses_channel_tokens_and_allegro_state(
+    run_demo: StartDemo, tmp_path: Path
+) -> None:
+    first = run_demo()
+    sync_pass()
+    first_forms = set(first.emu.checkout_forms)
+    first.stop()
+    saved = json.loads((tmp_path / "emulator.json").read_text())
+    assert set(cf["id"] for cf in saved["checkout_forms"]) == first_forms
+
+    second = run_demo()
+
+    assert not second.fresh
+    assert not second.cursors_reset
+    assert second.connected.ok
+    assert set(second.emu.checkout_forms) == first_forms
+    assert Channel.objects.get().pk == first.channel.pk
+    assert Channel.objects.get().api_url == second.emulator_url
+    # The stored tokens still work: no new ones were asked for.
+    assert second.emu.count("POST", TOKEN) == 0
+    form_id = second.emu.purchase(offer_id(second, "DEMO-001"), 1)
+    assert form_id not in first_forms
+
+    sync_pass()
+
+    assert_hub_matches_emulator(second)
+    assert Order.objects.count() == len(first_forms) + 1
+
+
+def test_fresh_emulator_after_a_lost_state_starts_the_cursors_over(
+    run_demo: StartDemo, tmp_path: Path
+) -> None:
+    first = run_demo()
+    sync_pass()
+    old_orders = set(Order.objects.values_list("external_id", flat=True))
+    first.stop()
+    (tmp_path / "emulator.json").unlink()
+
+    second = run_demo()
+
+    assert second.fresh
+    assert second.cursors_reset
+    assert second.connected.ok
+    assert not SyncCursor.objects.exists()
+    assert second.emu.count("POST", TOKEN) == 1  # reconnected with new tokens
+    assert not old_orders & set(second.emu.checkout_forms)  # no id reused
+    sync_pass()
+    new_orders = set(Order.objects.values_list("external_id", flat=True))
+    assert new_orders == old_orders | set(second.emu.checkout_forms)
+
+
+def test_saved_state_older_than_the_cursor_starts_the_cursors_over(
+    run_demo: StartDemo,
+) -> None:
+    # The demo was killed: the saved state ends before events the hub has read.
+    first = run_demo()
+    sync_pass()
+    first.stop()
+    ahead = str(first.emu.last_order_event_id + 1)
+    SyncCursor.objects.filter(stream=JOURNAL).update(value=ahead)
+
+    second = run_demo()
+
+    assert not second.fresh
+    assert second.cursors_reset
+    sync_pass()
+    cursor = SyncCursor.objects.get(stream=JOURNAL)
+    assert cursor.value == str(second.emu.last_order_event_id)
+    assert_hub_matches_emulator(second)
+
+
+def test_consent_page_url_opens_the_emulator_authorize_page(
+    run_demo: StartDemo,
+) -> None:
+    demo = run_demo(history_steps=0)
+    url = demo_runtime.consent_page_url(demo.emulator_url, "http://127.0.0.1:8000/")
+
+    page = httpx.get(url)
+
+    assert page.status_code == 200
+    assert 'id="approve"' in page.text
+
+
+# -------------------------------------------------------------- sync loop
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_loop_imports_orders_in_the_background_and_stops(
+    run_demo: StartDemo,
+) -> None:
+    demo = run_demo(history_steps=0)
+    loop = SyncLoop(interval=0.05)
+    loop.start()
+    try:
+        form_id = demo.emu.purchase(offer_id(demo, "DEMO-002"), 1)
+        deadline = time.monotonic() + 10
+        while not Order.objects.filter(external_id=form_id).exists():
+            assert time.monotonic() < deadline, "the loop imported nothing"
+            time.sleep(0.05)
+    finally:
+        loop.stop()
+    assert stock.allocated(item("DEMO-002")) == 1
+    requests_after_stop = len(demo.emu.requests)
+    time.sleep(0.2)
+    assert len(demo.emu.requests) == requests_after_stop  # the loop is gone
