@@ -40,18 +40,19 @@ def response_schema(
 ) -> dict[str, Any]:
     """The spec's schema for one response. Where the spec documents a status
     without a body schema (many 4xx), fall back to the documented error shapes:
-    ``AuthError`` for 401 (api-notes §2.4) and ``ErrorsHolder`` otherwise (§10)."""
+    ``ErrorsHolder`` (api-notes §10). A 401 is always ``AuthError`` (§2.4,
+    §10), also on the few operations whose spec entry names ``ErrorsHolder``."""
     op = spec["paths"][path][method.lower()]
     responses = op["responses"]
     if str(status) not in responses:
         raise AssertionError(f"{method} {path}: status {status} not in the spec")
+    if status == 401:
+        return {"$ref": "#/components/schemas/AuthError"}
     resp = _deref(spec, responses[str(status)])
     content = resp.get("content") or {}
     media = content.get(MEDIA) or content.get("application/json")
     if media and "schema" in media:
         return media["schema"]
-    if status == 401:
-        return {"$ref": "#/components/schemas/AuthError"}
     return {"$ref": "#/components/schemas/ErrorsHolder"}
 
 
@@ -69,3 +70,67 @@ def validate(instance: Any, schema: dict[str, Any]) -> None:
 
 def component(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
+
+
+def undeclared_keys(instance: Any, schema: dict[str, Any]) -> list[str]:
+    """Paths of object keys in ``instance`` that the schema does not declare.
+
+    The spec's schemas rarely list ``required`` fields, so a misspelt or invented
+    field (``externalId`` for ``external.id``) passes plain validation; the hub
+    would then read a field Allegro never sends. Every branch of ``allOf``/
+    ``oneOf``/``anyOf`` and the discriminator's mapping counts as declared;
+    objects with ``additionalProperties`` or no ``properties`` at all are open.
+    """
+    spec = load_spec()
+    found: list[str] = []
+    _walk(spec, instance, [schema], "", found)
+    return found
+
+
+def _branches(
+    spec: dict[str, Any], schemas: list[dict[str, Any]], instance: Any
+) -> list[dict[str, Any]]:
+    """Every schema that applies to ``instance``, compositions flattened."""
+    out: list[dict[str, Any]] = []
+    todo = list(schemas)
+    seen: set[int] = set()
+    while todo:
+        node = _deref(spec, todo.pop())
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        out.append(node)
+        for key in ("allOf", "oneOf", "anyOf"):
+            todo.extend(node.get(key, []))
+        mapping = (node.get("discriminator") or {}).get("mapping") or {}
+        name = (node.get("discriminator") or {}).get("propertyName")
+        if isinstance(instance, dict) and instance.get(name) in mapping:
+            todo.append({"$ref": mapping[instance[name]]})
+    return out
+
+
+def _walk(
+    spec: dict[str, Any],
+    instance: Any,
+    schemas: list[dict[str, Any]],
+    path: str,
+    found: list[str],
+) -> None:
+    nodes = _branches(spec, schemas, instance)
+    if isinstance(instance, list):
+        items = [n["items"] for n in nodes if isinstance(n.get("items"), dict)]
+        for index, item in enumerate(instance):
+            _walk(spec, item, items, f"{path}[{index}]", found)
+        return
+    if not isinstance(instance, dict):
+        return
+    props: dict[str, list[dict[str, Any]]] = {}
+    for node in nodes:
+        for key, sub in (node.get("properties") or {}).items():
+            props.setdefault(key, []).append(sub)
+    is_open = not props or any(n.get("additionalProperties") for n in nodes)
+    for key, value in instance.items():
+        if key in props:
+            _walk(spec, value, props[key], f"{path}.{key}", found)
+        elif not is_open:
+            found.append(f"{path}.{key}".lstrip("."))

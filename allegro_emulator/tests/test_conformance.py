@@ -11,6 +11,7 @@ OAuth endpoints are not part of the REST spec and are covered in test_oauth.py.
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +23,14 @@ import pytest
 from allegro_emulator import MEDIA_TYPE
 
 from .conftest import World, make_world
-from .spec import component, load_spec, response_schema, spec_path, validate
+from .spec import (
+    component,
+    load_spec,
+    response_schema,
+    spec_path,
+    undeclared_keys,
+    validate,
+)
 
 Case = tuple[str, str, Callable[[World, dict[str, str]], httpx.Response], int]
 JSON = {"Content-Type": MEDIA_TYPE}
@@ -34,6 +42,8 @@ UNKNOWN_CF = "9a0b6a4e-1111-4c1c-8c8c-000000000000"
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
     path = spec_path()
+    if not path.is_file() and os.environ.get("ALLEGRO_OPENAPI_SPEC"):
+        pytest.fail(f"ALLEGRO_OPENAPI_SPEC points at a missing file: {path}")
     if not path.is_file():
         pytest.skip(
             f"Allegro OpenAPI spec not found at {path} "
@@ -689,7 +699,9 @@ def test_response_matches_spec(
             assert re.search(r"/sale/product-offers/\d+$", resp.headers["Location"])
         return
     body = resp.json()
-    validate(body, response_schema(spec, path, method, status))
+    schema = response_schema(spec, path, method, status)
+    validate(body, schema)
+    assert undeclared_keys(body, schema) == []
 
 
 def test_every_emulated_api_route_is_covered(spec: dict[str, Any]) -> None:
@@ -736,6 +748,7 @@ def test_offer_events_match_their_discriminated_schemas(spec: dict[str, Any]) ->
     ]
     for event in events:
         validate(event, {"$ref": mapping[event["type"]]})
+        assert undeclared_keys(event, {"$ref": mapping[event["type"]]}) == []
     # the auction expired (sold) and the ended offer was archived at day 60
     assert sorted(e["type"] for e in events) == ["OFFER_ARCHIVED", "OFFER_ENDED"]
     # and the full journal before retention dropped it
@@ -754,6 +767,7 @@ def test_offer_events_match_their_discriminated_schemas(spec: dict[str, Any]) ->
     seen = set()
     for event in events:
         validate(event, {"$ref": mapping[event["type"]]})
+        assert undeclared_keys(event, {"$ref": mapping[event["type"]]}) == []
         seen.add(event["type"])
     assert seen == {
         "OFFER_BID_PLACED",
@@ -788,6 +802,7 @@ def test_generic_errors_use_errors_holder(
     resp = call(world)
     assert resp.status_code == status, name
     validate(resp.json(), component("ErrorsHolder"))
+    assert undeclared_keys(resp.json(), component("ErrorsHolder")) == []
 
 
 def test_rate_limit_and_injected_faults_use_errors_holder(spec: dict[str, Any]) -> None:
@@ -814,3 +829,24 @@ def test_spec_validator_rejects_a_wrong_shape(spec: dict[str, Any]) -> None:
         validate({"id": "x", "status": "NOPE"}, schema)
     with pytest.raises(AssertionError):
         validate({"amount": 12.34, "currency": "PLN"}, component("Price"))
+
+
+def test_undeclared_fields_are_caught(spec: dict[str, Any]) -> None:
+    # The spec rarely marks fields required, so a misspelt field passes
+    # validation; the undeclared-keys check is what catches it.
+    me = response_schema(spec, "/me", "get", 200)
+    validate({"userId": "1"}, me)
+    assert undeclared_keys({"userId": "1", "login": "x"}, me) == ["userId"]
+    world, ids = make_world(), {}
+    ids["offer"] = world.emu.add_offer(world.seller_id, "Kubek", external_id="S-1")
+    cf = world.emu.checkout_form(world.emu.purchase(ids["offer"]))
+    form = response_schema(spec, "/order/checkout-forms/{id}", "get", 200)
+    assert undeclared_keys(cf, form) == []
+    cf["lineItems"][0]["offer"]["externalId"] = "S-1"
+    assert undeclared_keys(cf, form) == ["lineItems[0].offer.externalId"]
+    # discriminated offer events: a subtype's own fields count as declared
+    event = {"id": "1", "type": "OFFER_ENDED", "occurredAt": "2026-01-01T00:00:00Z"}
+    event["offer"] = {"id": "1", "publication": {"endedBy": "USER"}}
+    base = component("SellerOfferBaseEvent")
+    assert undeclared_keys(event, base) == []
+    assert undeclared_keys({**event, "bogus": 1}, base) == ["bogus"]

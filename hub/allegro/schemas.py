@@ -124,8 +124,9 @@ class OfferListItem(Schema):
     bidders_count: int | None = None  # saleInfo.biddersCount (auctions)
     started_at: datetime | None = None
     ending_at: datetime | None = None
+    # The list has endedAt but no endedBy (SPEC OfferListingDto.publication);
+    # why an offer ended is only in GET /sale/product-offers/{id}.
     ended_at: datetime | None = None
-    ended_by: str | None = None
     marketplace_id: str | None = None
 
     @model_validator(mode="before")
@@ -143,7 +144,6 @@ class OfferListItem(Schema):
             started_at=("publication", "startedAt"),
             ending_at=("publication", "endingAt"),
             ended_at=("publication", "endedAt"),
-            ended_by=("publication", "endedBy"),
             marketplace_id=("publication", "marketplaces", "base", "id"),
         )
 
@@ -166,7 +166,8 @@ class ProductOffer(Schema):
     available: int | None = None
     status: str | None = None
     duration: str | None = None  # ISO 8601; None = until sold out (api-notes §5.3)
-    ended_at: datetime | None = None
+    # endedBy but no endedAt here (SPEC SaleProductOfferResponseV1.publication);
+    # the end time is in GET /sale/offers (OfferListItem.ended_at).
     ended_by: str | None = None
     marketplace_id: str | None = None
     category_id: str | None = None
@@ -183,7 +184,6 @@ class ProductOffer(Schema):
             available=("stock", "available"),
             status=("publication", "status"),
             duration=("publication", "duration"),
-            ended_at=("publication", "endedAt"),
             ended_by=("publication", "endedBy"),
             marketplace_id=("publication", "marketplaces", "base", "id"),
             category_id=("category", "id"),
@@ -397,7 +397,19 @@ class Fulfillment(Schema):
         return _flatten(data, provider_id=("provider", "id"))
 
 
+class PostalAddress(Schema):
+    """The address part shared by pickup points and invoices."""
+
+    street: str | None = None
+    city: str | None = None
+    zip_code: str | None = None
+    country_code: str | None = None
+
+
 class Address(Schema):
+    """Delivery address. Not a PostalAddress subclass on purpose: the order page
+    prints these fields in declaration order, names first."""
+
     first_name: str | None = None
     last_name: str | None = None
     company_name: str | None = None
@@ -413,18 +425,11 @@ class DeliveryMethod(Schema):
     name: str | None = None
 
 
-class PickupPointAddress(Schema):
-    street: str | None = None
-    zip_code: str | None = None
-    city: str | None = None
-    country_code: str | None = None
-
-
 class PickupPoint(Schema):
     id: str | None = None
     name: str | None = None
     description: str | None = None
-    address: PickupPointAddress | None = None
+    address: PostalAddress | None = None
 
 
 class Delivery(Schema):
@@ -453,11 +458,7 @@ class NaturalPerson(Schema):
     last_name: str | None = None
 
 
-class InvoiceAddress(Schema):
-    street: str | None = None
-    city: str | None = None
-    zip_code: str | None = None
-    country_code: str | None = None
+class InvoiceAddress(PostalAddress):
     company: InvoiceCompany | None = None
     natural_person: NaturalPerson | None = None
 

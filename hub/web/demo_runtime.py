@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,7 +218,7 @@ class RunningDemo:
     dump_path: Path
     buyers: BuyerSimulator
     sync_loop: SyncLoop | None
-    _stop_server: Any
+    _stop_server: Callable[[], None]
 
     def stop(self) -> None:
         """Stop the loops, save the emulator's state, then close its server."""

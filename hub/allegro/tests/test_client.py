@@ -72,6 +72,23 @@ def test_list_offers_filters_and_flattens(allegro_client, emulator):
     assert emulator.requests[-1]["query"]["external.id"] == ["SKU-1"]
 
 
+def test_ended_offer_when_from_the_list_why_from_the_offer(allegro_client, emulator):
+    # SPEC: OfferListingDto.publication has endedAt, not endedBy;
+    # SaleProductOfferResponseV1.publication has endedBy, not endedAt.
+    offer_id = emulator.add_offer(emulator.seller_id, "Kubek", quantity=1)
+    emulator.purchase(offer_id)  # the last unit: ends with EMPTY_STOCK
+    now = emulator.clock.now()
+    ended_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # ms
+
+    [listed] = allegro_client.list_offers(statuses=["ENDED"]).offers
+    offer = allegro_client.get_product_offer(offer_id)
+
+    assert (listed.status, listed.ended_at) == ("ENDED", ended_at)
+    assert "ended_by" not in type(listed).model_fields
+    assert (offer.status, offer.ended_by) == ("ENDED", "EMPTY_STOCK")
+    assert "ended_at" not in type(offer).model_fields
+
+
 def test_list_offers_refuses_more_than_100_external_ids(allegro_client, emulator):
     with pytest.raises(InvalidRequest):
         allegro_client.list_offers(external_ids=[f"S{i}" for i in range(101)])

@@ -10,9 +10,12 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from allegro_emulator import EmulatorConfig
 from hub.allegro.client import AllegroClient, backoff_delay, client_for_channel
 from hub.allegro.errors import PermanentError, RateLimited, TransientError
+from hub.allegro.limiter import LocalLimiter
 from hub.allegro.models import Channel
+from hub.allegro.tests.fixtures import make_channel, make_emulator
 
 pytestmark = pytest.mark.django_db
 
@@ -274,3 +277,30 @@ def test_no_auth_client_classifies_401_as_auth_revoked(emulator):
 
     assert type(caught.value).__name__ == "AuthRevoked"
     assert caught.value.errors[0].code == "unauthorized"  # type: ignore[attr-defined]
+
+
+def test_real_429_block_is_waited_out_without_retry_after(db):
+    """The emulator's own limit (not an injected fault): 429 without Retry-After
+    blocks the Client ID for a minute (api-notes §9). The client waits the whole
+    minute once and then succeeds; waiting less would earn another 429."""
+    emulator = make_emulator(EmulatorConfig(rate_limit_per_minute=3))
+    channel = make_channel(emulator)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # time passes on the emulator too
+        slept.append(seconds)
+        emulator.clock.advance(seconds=seconds)
+
+    client = client_for_channel(
+        channel,
+        transport=emulator.transport,
+        sleep=sleep,
+        jitter=lambda: 0.0,
+        limiter=LocalLimiter(100, clock=lambda: sum(slept), sleep=sleep),
+    )
+
+    logins = [client.me().login for _ in range(4)]
+
+    assert logins == [emulator.seller_login] * 4
+    assert [r["status"] for r in emulator.requests] == [200, 200, 200, 429, 200]
+    assert slept == [60.0]
