@@ -13,7 +13,7 @@ from pathlib import Path
 from allegro_emulator.buyers import BuyerConfig, BuyerSimulator
 from allegro_emulator.config import EmulatorConfig
 from allegro_emulator.emulator import Emulator
-from allegro_emulator.server import serve
+from allegro_emulator.server import make_server
 
 DEMO_SEED = Path(__file__).with_name("demo_seed.json")
 
@@ -44,8 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def load_seed(emu: Emulator, path: Path) -> None:
+    """Seed from a file; any problem with it is a ValueError naming the file."""
+    try:
+        emu.seed(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"cannot load seed file {path}: {exc}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(name)s %(message)s",
@@ -58,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     emu = Emulator(config)
     seed_file = args.seed or (DEMO_SEED if args.demo else None)
-    if seed_file is not None:
-        emu.seed(json.loads(seed_file.read_text(encoding="utf-8")))
+    try:
+        if seed_file is not None:
+            load_seed(emu, seed_file)
+        server = make_server(emu, args.host, args.port)
+    except (OSError, ValueError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
     sim = None
     if args.buyers:
         sim = BuyerSimulator(
@@ -68,15 +81,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         sim.start()
     print(
-        f"Allegro emulator on http://{args.host}:{args.port} "
+        f"Allegro emulator on http://{args.host}:{server.server_address[1]} "
         f"({len(emu.offers)} offers, buyers={'on' if sim else 'off'})",
         flush=True,
     )
     try:
-        serve(emu, args.host, args.port)
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        server.server_close()
         if sim is not None:
             sim.stop()
     return 0

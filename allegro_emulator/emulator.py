@@ -253,6 +253,17 @@ class Emulator(EmulatorCore):
         with self.lock:
             orders.pay(self, self._cf(cf_id))
 
+    def modify(
+        self,
+        cf_id: str,
+        quantities: dict[str, int] | None = None,
+        add: dict[str, int] | None = None,
+    ) -> None:
+        """BUYER_MODIFIED: new quantities per line item id (0 drops the line),
+        new lines per offer id."""
+        with self.lock:
+            orders.modify(self, self._cf(cf_id), quantities, add)
+
     def cancel(self, cf_id: str, auto: bool = False) -> None:
         with self.lock:
             orders.cancel(self, self._cf(cf_id), auto=auto)

@@ -77,9 +77,7 @@ def _publication_common(offer: Offer) -> dict[str, Any]:
     return pub
 
 
-def listing_dto(emu: Emulator, offer: Offer) -> dict[str, Any]:
-    """``OfferListingDto`` as returned by ``GET /sale/offers``."""
-    now = emu.clock.now()
+def _selling_mode(offer: Offer) -> dict[str, Any]:
     selling: dict[str, Any] = {"format": offer.format}
     if offer.format == "AUCTION":
         selling["startingPrice"] = money(
@@ -87,12 +85,18 @@ def listing_dto(emu: Emulator, offer: Offer) -> dict[str, Any]:
         )
     else:
         selling["price"] = money(offer.price, offer.currency)
+    return selling
+
+
+def listing_dto(emu: Emulator, offer: Offer) -> dict[str, Any]:
+    """``OfferListingDto`` as returned by ``GET /sale/offers``."""
+    now = emu.clock.now()
     dto: dict[str, Any] = {
         "id": offer.id,
         "name": offer.name,
         "category": {"id": offer.category_id},
         "primaryImage": {"url": f"https://a.allegroimg.com/original/emu/{offer.id}"},
-        "sellingMode": selling,
+        "sellingMode": _selling_mode(offer),
         "saleInfo": {"biddersCount": len({b.buyer.get("id") for b in offer.bids})},
         "stock": {"available": offer.stock, "sold": sold_last_30_days(offer, now)},
         "stats": {"watchersCount": 0, "visitsCount": 0},
@@ -114,13 +118,6 @@ def listing_dto(emu: Emulator, offer: Offer) -> dict[str, Any]:
 
 def product_offer(emu: Emulator, offer: Offer) -> dict[str, Any]:
     """``SaleProductOfferResponseV1`` (the fields the emulator models)."""
-    selling: dict[str, Any] = {"format": offer.format}
-    if offer.format == "AUCTION":
-        selling["startingPrice"] = money(
-            offer.starting_price or offer.price, offer.currency
-        )
-    else:
-        selling["price"] = money(offer.price, offer.currency)
     pub = _publication_common(offer)
     pub.pop("startedAt", None)
     pub.pop("endedAt", None)
@@ -137,7 +134,7 @@ def product_offer(emu: Emulator, offer: Offer) -> dict[str, Any]:
         "name": offer.name,
         "productSet": [],
         "category": {"id": offer.category_id},
-        "sellingMode": selling,
+        "sellingMode": _selling_mode(offer),
         "stock": {"available": offer.stock, "unit": offer.unit},
         "publication": pub,
         "delivery": {"handlingTime": "PT24H"},

@@ -227,6 +227,22 @@ def touch(emu: Emulator, cf: CheckoutForm) -> None:
 # ----------------------------------------------------------- buyer actions
 
 
+def new_line_item(
+    emu: Emulator, offer: Offer, quantity: int, unit_price: str
+) -> LineItem:
+    return LineItem(
+        id=emu.new_uuid(),
+        offer_id=offer.id,
+        offer_name=offer.name,
+        external_id=offer.external_id,
+        quantity=quantity,
+        price=unit_price,
+        original_price=unit_price,
+        currency=offer.currency,
+        bought_at=emu.clock.now(),
+    )
+
+
 def purchase(
     emu: Emulator,
     offer: Offer,
@@ -254,19 +270,7 @@ def purchase(
         seller_id=offer.seller_id,
         buyer=normalise_buyer(emu, buyer),
         status="BOUGHT",
-        line_items=[
-            LineItem(
-                id=emu.new_uuid(),
-                offer_id=offer.id,
-                offer_name=offer.name,
-                external_id=offer.external_id,
-                quantity=quantity,
-                price=unit_price,
-                original_price=unit_price,
-                currency=offer.currency,
-                bought_at=now,
-            )
-        ],
+        line_items=[new_line_item(emu, offer, quantity, unit_price)],
         marketplace=seller.marketplace,
         currency=offer.currency,
         created_at=now,
@@ -322,6 +326,37 @@ def cancel(emu: Emulator, cf: CheckoutForm, auto: bool = False) -> None:
     cf.status = "CANCELLED"
     touch(emu, cf)
     emit_order_event(emu, cf, "AUTO_CANCELLED" if auto else "BUYER_CANCELLED")
+
+
+def modify(
+    emu: Emulator,
+    cf: CheckoutForm,
+    quantities: dict[str, int] | None = None,
+    add: dict[str, int] | None = None,
+) -> None:
+    """The buyer edits an unpaid order (BUYER_MODIFIED, api-notes §3.3): new
+    quantities per line item id (0 drops the line) and new lines per offer id.
+    Offer stock is not adjusted."""
+    if cf.status not in ("BOUGHT", "FILLED_IN"):
+        raise ControlError(f"checkout form {cf.id} is {cf.status}, cannot modify")
+    quantities, add = quantities or {}, add or {}
+    known = {li.id for li in cf.line_items}
+    if not set(quantities) <= known or min([*quantities.values(), 0]) < 0:
+        raise ControlError(f"bad line quantities for checkout form {cf.id}")
+    for li in cf.line_items:
+        li.quantity = quantities.get(li.id, li.quantity)
+    for offer_id, quantity in add.items():
+        offer = emu.offers.get(offer_id)
+        if offer is None or quantity < 1:
+            raise ControlError(f"cannot add offer {offer_id} x {quantity}")
+        cf.line_items.append(
+            new_line_item(emu, offer, quantity, money_str(offer.price))
+        )
+    cf.line_items = [li for li in cf.line_items if li.quantity > 0]
+    if not cf.line_items:
+        raise ControlError("a checkout form keeps at least one line; cancel it")
+    touch(emu, cf)
+    emit_order_event(emu, cf, "BUYER_MODIFIED")
 
 
 # ----------------------------------------------------------------- handlers

@@ -13,8 +13,17 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        # Settings read the environment; a bad value is the operator's to fix, so
+        # say which one in one line rather than in a traceback.
+        settings.INSTALLED_APPS  # noqa: B018 (loads the settings)
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"allegro-hub: configuration error: {exc}\n")
+        sys.exit(2)
     args = sys.argv[1:] if argv is None else argv
     execute_from_command_line(["allegro-hub", *args])
 

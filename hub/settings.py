@@ -60,17 +60,21 @@ def envsecret(name: str) -> str | None:
 def secret_in_data_dir(filename: str, make: object) -> str:
     """Read a generated secret from the data directory, creating it on first start."""
     path = DATA_DIR / filename
-    if not path.exists():
-        assert callable(make)
+    assert callable(make)
+    try:
         # O_EXCL: two processes starting at once must not write two different keys.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as f:
-                f.write(make())
-    value = path.read_text().strip()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ImproperlyConfigured(f"cannot create {path}: {exc.strerror}") from None
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+    try:
+        value = path.read_text().strip()
+    except OSError as exc:
+        raise ImproperlyConfigured(f"cannot read {path}: {exc.strerror}") from None
     if not value:
         raise ImproperlyConfigured(f"{path} is empty; delete it to generate a new one")
     return value
@@ -79,10 +83,20 @@ def secret_in_data_dir(filename: str, make: object) -> str:
 DATA_DIR = Path(os.environ.get("HUB_DATA_DIR") or Path.cwd() / "data").resolve()
 try:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+except FileExistsError:
+    raise ImproperlyConfigured(
+        f"HUB_DATA_DIR {DATA_DIR} is a file, not a directory"
+    ) from None
 except OSError as exc:
     raise ImproperlyConfigured(
-        f"HUB_DATA_DIR {DATA_DIR} is not writable: {exc}"
+        f"HUB_DATA_DIR {DATA_DIR} cannot be created ({exc.strerror}); "
+        "point HUB_DATA_DIR at a directory this user can write"
     ) from None
+if not os.access(DATA_DIR, os.W_OK | os.X_OK):
+    raise ImproperlyConfigured(
+        f"HUB_DATA_DIR {DATA_DIR} is not writable by this user; fix its "
+        "permissions or point HUB_DATA_DIR elsewhere"
+    )
 
 DEBUG = envbool("HUB_DEBUG", False)
 SECRET_KEY = envsecret("HUB_SECRET_KEY") or secret_in_data_dir(
@@ -96,7 +110,8 @@ try:
     Fernet(ENCRYPTION_KEY)
 except ValueError:
     raise ImproperlyConfigured(
-        "HUB_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes)"
+        "HUB_ENCRYPTION_KEY (or the data directory's encryption_key file) must be "
+        "a Fernet key: 32 url-safe base64-encoded bytes"
     ) from None
 
 ALLOWED_HOSTS = [

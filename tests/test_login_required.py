@@ -93,6 +93,11 @@ def test_the_walk_finds_the_urls_we_know() -> None:
         "/api/items/x/y",
         "/api/levels",
         "/settings/api-tokens/",
+        "/settings/api-tokens/1/revoke/",
+        "/settings/channels/1/",
+        "/settings/channels/1/device/poll/",
+        "/settings/channels/oauth/callback/",
+        "/orders/",
         "/admin/",
     ]:
         assert known in urls
@@ -108,11 +113,15 @@ def test_every_page_redirects_anonymous_users_to_login() -> None:
             or (url.startswith("/api/") and url not in API_DOCS)
         ):
             continue
-        response = client.get(url)
-        assert response.status_code == 302, url
         # Admin pages may send to the admin's own login form.
         logins = ("/login/?next=", "/admin/login/?next=")
-        assert response["Location"].startswith(logins), url
+        # POST too: some views (revoke a token, poll the device flow) only act on it.
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code == 302, (
+                url,
+                response.request["REQUEST_METHOD"],
+            )
+            assert response["Location"].startswith(logins), url
         checked += 1
     assert checked >= 10
 

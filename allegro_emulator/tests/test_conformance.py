@@ -837,16 +837,20 @@ def test_undeclared_fields_are_caught(spec: dict[str, Any]) -> None:
     me = response_schema(spec, "/me", "get", 200)
     validate({"userId": "1"}, me)
     assert undeclared_keys({"userId": "1", "login": "x"}, me) == ["userId"]
-    world, ids = make_world(), {}
-    ids["offer"] = world.emu.add_offer(world.seller_id, "Kubek", external_id="S-1")
-    cf = world.emu.checkout_form(world.emu.purchase(ids["offer"]))
+    world = make_world()
+    offer = world.emu.add_offer(world.seller_id, "Kubek", external_id="S-1")
+    cf = world.emu.checkout_form(world.emu.purchase(offer))
     form = response_schema(spec, "/order/checkout-forms/{id}", "get", 200)
     assert undeclared_keys(cf, form) == []
     cf["lineItems"][0]["offer"]["externalId"] = "S-1"
     assert undeclared_keys(cf, form) == ["lineItems[0].offer.externalId"]
     # discriminated offer events: a subtype's own fields count as declared
-    event = {"id": "1", "type": "OFFER_ENDED", "occurredAt": "2026-01-01T00:00:00Z"}
-    event["offer"] = {"id": "1", "publication": {"endedBy": "USER"}}
+    event: dict[str, Any] = {
+        "id": "1",
+        "type": "OFFER_ENDED",
+        "occurredAt": "2026-01-01T00:00:00Z",
+        "offer": {"id": "1", "publication": {"endedBy": "USER"}},
+    }
     base = component("SellerOfferBaseEvent")
     assert undeclared_keys(event, base) == []
     assert undeclared_keys({**event, "bogus": 1}, base) == ["bogus"]

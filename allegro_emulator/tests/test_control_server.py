@@ -9,9 +9,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from allegro_emulator import MEDIA_TYPE, Emulator, EmulatorConfig
-from allegro_emulator.__main__ import build_parser
+from allegro_emulator.__main__ import build_parser, main
 from allegro_emulator.server import start_background
 
 from .conftest import START, World
@@ -250,3 +251,45 @@ def test_concurrent_requests_over_http_are_consistent() -> None:
     ids = [e.id for e in emu.order_events]
     assert ids == sorted(ids)
     assert len(set(ids)) == 80
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (None, "No such file"),
+        ("{not json", "Expecting property name"),
+        (
+            '{"sellers": [{"login": "s"}], "offers": [{"name": "X", "colour": 1}]}',
+            "colour",
+        ),
+        ('{"offers": [{"name": "X"}]}', "offer without 'seller'"),
+    ],
+)
+def test_cli_bad_seed_file_is_a_clear_error_not_a_traceback(
+    tmp_path, capsys, content: str | None, reason: str
+) -> None:
+    seed = tmp_path / "seed.json"
+    if content is not None:
+        seed.write_text(content, encoding="utf-8")
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", "0", "--seed", str(seed)])
+
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"cannot load seed file {seed}" in err
+    assert reason in err
+    assert "Traceback" not in err
+
+
+def test_cli_port_in_use_is_a_clear_error(capsys) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        with pytest.raises(SystemExit) as exited:
+            main(["--port", str(port)])
+
+    assert exited.value.code == 2
+    assert "Address already in use" in capsys.readouterr().err

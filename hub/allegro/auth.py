@@ -45,20 +45,22 @@ import httpx
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pydantic import SecretStr
 
 from hub import crypto
 from hub.allegro import schemas
-from hub.allegro.client import USER_AGENT, parse
 from hub.allegro.errors import (
     AllegroError,
     AuthRevoked,
+    InvalidRequest,
     PermanentError,
     RateLimited,
     TransientError,
     parse_error_details,
     retry_after_seconds,
 )
+from hub.allegro.http import USER_AGENT, parse
 from hub.allegro.models import Channel
 
 log = logging.getLogger(__name__)
@@ -88,9 +90,11 @@ def effective_credentials(channel: Channel) -> tuple[str, str]:
 def _credentials_or_fail(channel: Channel) -> tuple[str, str]:
     client_id, secret = effective_credentials(channel)
     if not client_id or not secret:
-        raise PermanentError(
-            "no Allegro Client ID/Secret: set them on the channel or "
-            "ALLEGRO_CLIENT_ID/ALLEGRO_CLIENT_SECRET"
+        raise InvalidRequest(
+            _(
+                "no Allegro Client ID/Secret: set them on the channel or "
+                "ALLEGRO_CLIENT_ID/ALLEGRO_CLIENT_SECRET"
+            )
         )
     return client_id, secret
 
@@ -226,7 +230,7 @@ def authorization_url(
     channel: Channel, redirect_uri: str, state: str, code_verifier: str
 ) -> str:
     """Where to send the seller to sign in on Allegro and approve the hub."""
-    client_id, _ = effective_credentials(channel)
+    client_id = effective_credentials(channel)[0]
     query = urlencode(
         {
             "response_type": "code",
@@ -255,7 +259,7 @@ def exchange_code(
     With PKCE, client_id + code_verifier replace the Basic header (api-notes
     §2.1). The code is single-use and valid for 10 seconds.
     """
-    client_id, _ = effective_credentials(channel)
+    client_id = effective_credentials(channel)[0]
     data = {
         "grant_type": "authorization_code",
         "code": code,
@@ -314,7 +318,7 @@ def start_device_flow(
     channel: Channel, *, transport: httpx.BaseTransport | None = None
 ) -> schemas.DeviceCode:
     """Ask Allegro for a user code the seller enters at verification_uri."""
-    client_id, _ = _credentials_or_fail(channel)
+    client_id = _credentials_or_fail(channel)[0]
     response = _post_form(
         channel, "device", {"client_id": client_id}, transport=transport
     )

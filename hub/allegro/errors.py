@@ -17,6 +17,7 @@ Allegro's error objects and our own words only.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from django.utils.translation import gettext as _
 
 # api-notes §9: exceeding 9 000 requests/min blocks the Client ID for one minute.
 ALLEGRO_BLOCK_SECONDS = 60.0
+# A Retry-After beyond this is treated as this: a 429 pauses every request of the
+# Client ID, and a bogus header must not stop the hub for days.
+MAX_RETRY_AFTER_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -229,18 +233,21 @@ class InvalidRequest(PermanentError):
 
 
 def retry_after_seconds(value: str | None) -> float:
-    """Retry-After as seconds (number or HTTP date); Allegro's block if absent."""
+    """Retry-After as seconds (number or HTTP date); Allegro's block if absent
+    or unreadable, at most MAX_RETRY_AFTER_SECONDS."""
     if not value:
         return ALLEGRO_BLOCK_SECONDS
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return ALLEGRO_BLOCK_SECONDS
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
         return ALLEGRO_BLOCK_SECONDS
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def classify(response: httpx.Response) -> AllegroError:

@@ -59,12 +59,19 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for option in options.OPTIONS:
             self.fields[option.name] = options.form_field(option)
-        if self.instance.sync_orders_from is None:
-            # The seed: "Set by Linnworks" — now, unless the seller moves it back.
-            self.initial["sync_orders_from"] = _now_to_the_minute()
-        else:
-            local = timezone.localtime(self.instance.sync_orders_from)
-            self.initial["sync_orders_from"] = local.strftime("%Y-%m-%dT%H:%M")
+        if not self.instance.client_secret_encrypted:
+            # Nothing stored yet, so "leave empty to keep it" would only confuse.
+            self.fields["client_secret"].help_text = _(
+                "From your application at apps.developer.allegro.pl. Once saved, it "
+                "is never shown again."
+            )
+        # The seed: "Set by Linnworks" — now, unless the seller moves it back.
+        # A datetime, not text: Save compares it with what comes back to tell
+        # whether the seller changed anything.
+        start = self.instance.sync_orders_from or timezone.now()
+        self.initial["sync_orders_from"] = timezone.localtime(start).replace(
+            second=0, microsecond=0
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -167,7 +174,3 @@ def disconnect(channel: Channel) -> None:
         "The environment or Client ID changed: connect the account again."
     )
     channel.last_error_at = timezone.now()
-
-
-def _now_to_the_minute() -> str:
-    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")

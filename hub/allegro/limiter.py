@@ -154,8 +154,15 @@ class RedisLimiter:
         return int(wait_ms) / 1000
 
     def pause(self, key: str, seconds: float) -> None:
+        import redis
+
         milliseconds = max(int(seconds * 1000), 1)
-        self._redis.set(self._prefix + key + ":paused", 1, px=milliseconds)
+        try:
+            self._redis.set(self._prefix + key + ":paused", 1, px=milliseconds)
+        except redis.RedisError as exc:
+            # Best effort: the caller still waits (or gives up) on its own, and
+            # the next acquire() reports Redis being down as a TransientError.
+            log.warning("Could not share a 429 pause through Redis: %s", exc)
 
     def acquire(self, key: str) -> float:
         waited = 0.0

@@ -157,6 +157,14 @@ class Channel(models.Model):
         return ENVIRONMENT_URLS[self.environment]
 
 
+# What the channel list calls each stream; a stream not named here shows as is.
+STREAM_LABELS = {
+    "order_events": _("Orders"),
+    "order_backfill": _("Older orders"),
+    "offer_events": _("Listings"),
+}
+
+
 class SyncCursor(models.Model):
     """Where a channel's stream (e.g. order events) got to, and how it last went.
 
@@ -179,6 +187,10 @@ class SyncCursor(models.Model):
                 fields=["channel", "stream"], name="one_cursor_per_stream"
             )
         ]
+
+    @property
+    def label(self) -> str:
+        return str(STREAM_LABELS.get(self.stream, self.stream))
 
 
 class Listing(models.Model):

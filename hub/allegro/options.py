@@ -229,7 +229,9 @@ def form_field(option: Option) -> forms.Field:
         )
     if option.kind == "datetime":
         return forms.DateTimeField(
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            widget=forms.DateTimeInput(
+                format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"}
+            ),
             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
             **common,
         )

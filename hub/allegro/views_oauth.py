@@ -51,7 +51,10 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     """Allegro's redirect back: check state, then trade the code for tokens."""
     pending: dict[str, Any] | None = request.session.pop(OAUTH_SESSION_KEY, None)
     state = request.GET.get("state", "")
-    if pending is None or not hmac.compare_digest(state, pending["state"]):
+    # Bytes: compare_digest refuses non-ASCII text, and the state is anyone's input.
+    if pending is None or not hmac.compare_digest(
+        state.encode(), pending["state"].encode()
+    ):
         # A forged or stale redirect: nothing is stored.
         messages.error(
             request,
@@ -88,11 +91,15 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
 
 
 def _finish(request: HttpRequest, channel: Channel) -> None:
-    result = connection.after_connect(channel)
-    if result.ok:
-        messages.success(request, result.text)
+    show_outcome(request, connection.after_connect(channel))
+
+
+def show_outcome(request: HttpRequest, outcome: connection.Outcome) -> None:
+    """The answer of Connect or Test, as a message on the next page."""
+    if outcome.ok:
+        messages.success(request, outcome.text)
     else:
-        messages.error(request, result.text)
+        messages.error(request, outcome.text)
 
 
 def start_device(request: HttpRequest, channel: Channel) -> HttpResponse:

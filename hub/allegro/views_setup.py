@@ -50,13 +50,28 @@ def _config(request: HttpRequest, channel: Channel) -> HttpResponse:
     form = ChannelForm(request.POST or None, instance=channel)
     if request.method == "POST" and form.is_valid():
         was_connected = channel.is_connected
+        changed = is_new or form.has_changed()
         channel = form.save()
+        action = request.POST.get("action", "save")
+        if changed and action == "test":
+            # Connect and Test use what is on the screen, so they save it first
+            # (docs/connecting-allegro.md §3 says why). Connecting plainly keeps
+            # the channel; after Test, say so, or a seller who then clicks Cancel
+            # believes nothing changed.
+            messages.info(
+                request,
+                _(
+                    "Saved your changes to %(name)s first: Connect and Test use "
+                    "what is on this page."
+                )
+                % {"name": channel},
+            )
         if was_connected and not channel.is_connected:
             messages.warning(
                 request,
                 _("The environment or Client ID changed: connect the account again."),
             )
-        return _after_save(request, channel, request.POST.get("action", "save"))
+        return _after_save(request, channel, action)
     context = {
         "form": form,
         "channel": None if is_new else channel,
@@ -75,7 +90,7 @@ def _after_save(request: HttpRequest, channel: Channel, action: str) -> HttpResp
     if action == "device":
         return views_oauth.start_device(request, channel)
     if action == "test":
-        _run_test(request, channel)
+        views_oauth.show_outcome(request, connection.check_connection(channel))
         return redirect("channel_config", pk=channel.pk)
     if channel.is_connected and not channel.default_currency:
         connection.fill_default_currency(channel)
@@ -93,11 +108,3 @@ def _after_save(request: HttpRequest, channel: Channel, action: str) -> HttpResp
             % {"name": channel},
         )
     return redirect("channels")
-
-
-def _run_test(request: HttpRequest, channel: Channel) -> None:
-    result = connection.check_connection(channel)
-    if result.ok:
-        messages.success(request, result.text)
-    else:
-        messages.error(request, result.text)

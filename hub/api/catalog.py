@@ -120,6 +120,14 @@ def checked_ean(value: str) -> str:
     return ean or ""
 
 
+def checked_title(value: str) -> str:
+    # Pydantic's min_length counts spaces; a title of spaces is no title.
+    title = value.strip()
+    if not title:
+        raise HttpError(422, _("title: is required"))
+    return title
+
+
 def get_item(sku: str) -> StockItem:
     item = StockItem.objects.filter(sku=sku).first()
     if item is None:
@@ -163,12 +171,11 @@ def create_item(request: HttpRequest, payload: ItemIn) -> Status[ItemOut]:
     sku, errors = parse_sku(0, payload.sku)
     if errors or sku is None:
         raise HttpError(422, _("sku: %(reason)s") % {"reason": errors[0].message})
+    title = checked_title(payload.title)
     ean = checked_ean(payload.ean)
     try:
         with transaction.atomic():
-            item = StockItem.objects.create(
-                sku=sku, title=payload.title.strip(), ean=ean
-            )
+            item = StockItem.objects.create(sku=sku, title=title, ean=ean)
     except IntegrityError:
         message = _("a stock item with SKU %(sku)r exists already") % {"sku": sku}
         raise HttpError(409, message) from None
@@ -179,7 +186,7 @@ def create_item(request: HttpRequest, payload: ItemIn) -> Status[ItemOut]:
 def update_item(request: HttpRequest, sku: str, payload: ItemPatch) -> ItemOut:
     item = get_item(sku)
     if payload.title is not None:
-        item.title = payload.title.strip()
+        item.title = checked_title(payload.title)
     if payload.ean is not None:
         item.ean = checked_ean(payload.ean)
     item.save(update_fields=["title", "ean", "updated_at"])

@@ -21,6 +21,7 @@ from ninja.errors import HttpError
 
 from hub.orders.linking import LinkError, link_line_by_hand
 from hub.orders.models import Order, OrderLine
+from hub.orders.serialize import event_data, line_data, order_data
 
 router = Router(tags=["orders"])
 
@@ -98,40 +99,6 @@ class Message(Schema):
     detail: str
 
 
-def line_out(line: OrderLine) -> LineOut:
-    return LineOut(
-        id=line.pk,
-        external_id=line.external_id,
-        offer_id=line.offer_id,
-        title=line.title,
-        sku=line.sku,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        currency=line.currency,
-        stock_item_sku=line.stock_item.sku if line.stock_item else None,
-        link_method=line.link_method,
-        unlinked_reason=line.unlinked_reason,
-    )
-
-
-def order_fields(order: Order) -> dict[str, Any]:
-    names = [
-        "source", "account", "external_id", "sub_source", "status", "channel_status",
-        "fulfillment_status", "paid", "bought_at", "updated_at", "buyer_login",
-        "buyer_email", "buyer_name", "buyer_phone", "delivery_method",
-        "delivery_address", "pickup_point", "payment", "invoice_required", "invoice",
-        "message_to_seller", "total", "delivery_cost", "currency",
-        "has_unlinked_lines",
-    ]  # fmt: skip
-    fields = {name: getattr(order, name) for name in names}
-    fields["id"] = order.pk
-    fields["location"] = order.location.name if order.location else None
-    # Sorted in Python: a prefetched set keeps its prefetch (one query per page).
-    lines = sorted(order.lines.all(), key=lambda line: line.pk)
-    fields["lines"] = [line_out(line) for line in lines]
-    return fields
-
-
 def cursor_of(order: Order) -> str:
     return f"{order.updated_at.isoformat()}_{order.pk}"
 
@@ -173,7 +140,7 @@ def list_orders(
         orders = orders.filter(updated_at__gte=changed_since)
     page = list(orders.order_by("updated_at", "id")[:limit])
     return OrderPage(
-        items=[OrderOut(**order_fields(order)) for order in page],
+        items=[OrderOut(**order_data(order)) for order in page],
         next_cursor=cursor_of(page[-1]) if len(page) == limit else None,
     )
 
@@ -186,16 +153,8 @@ def read_order(request: HttpRequest, order_id: int) -> OrderDetailOut:
         ),
         pk=order_id,
     )
-    events = [
-        EventOut(
-            kind=e.kind,
-            message=e.message,
-            occurred_at=e.occurred_at,
-            source_event=e.source_event,
-        )
-        for e in order.events.all()
-    ]
-    return OrderDetailOut(**order_fields(order), events=events)
+    events = [EventOut(**event_data(e)) for e in order.events.all()]
+    return OrderDetailOut(**order_data(order), events=events)
 
 
 @router.post(
@@ -212,4 +171,4 @@ def link_line(
     except LinkError as exc:
         raise HttpError(422, str(exc)) from None
     line = OrderLine.objects.select_related("stock_item").get(pk=line.pk)
-    return line_out(line)
+    return LineOut(**line_data(line))

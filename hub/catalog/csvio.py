@@ -22,6 +22,21 @@ BOM = "\ufeff"
 
 
 def decode(data: bytes) -> str:
+    if b"\x00" in data[:4096]:
+        # Text never holds NUL bytes; an .xlsx (a zip) or an image does. The usual
+        # mistake is uploading the spreadsheet itself.
+        raise RowsInvalid(
+            [
+                RowError(
+                    1,
+                    "file",
+                    _(
+                        "is not a CSV file (it looks like a spreadsheet or other "
+                        "binary file); in Excel use File → Save As → CSV"
+                    ),
+                )
+            ]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

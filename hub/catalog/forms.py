@@ -41,7 +41,13 @@ class StockItemForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 class LevelsForm(forms.Form):
-    """One on-hand field per location; a blank field leaves that level as it is."""
+    """One on-hand field per location; a blank field leaves that level as it is.
+
+    Only the fields the seller changed are saved. The page shows the levels as they
+    were when it was opened; if an order is dispatched meanwhile, saving the item's
+    title must not write the old, higher count back (an oversell). Each field
+    carries the value it was shown with (show_hidden_initial) to tell the two apart.
+    """
 
     def __init__(self, *args: Any, locations: list[Location], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,6 +58,7 @@ class LevelsForm(forms.Form):
                 required=False,
                 min_value=0,
                 max_value=ON_HAND_MAX,
+                show_hidden_initial=True,
             )
 
     @staticmethod
@@ -61,8 +68,9 @@ class LevelsForm(forms.Form):
     def levels(self) -> list[tuple[Location, int]]:
         wanted = []
         for location in self.locations:
-            value = self.cleaned_data.get(self.field_name(location))
-            if value is not None:
+            name = self.field_name(location)
+            value = self.cleaned_data.get(name)
+            if value is not None and name in self.changed_data:
                 wanted.append((location, value))
         return wanted
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from hub.catalog.models import StockItem
 from hub.orders.models import Order, OrderEvent, OrderLine
-from hub.orders.stock import allocate_line
+from hub.orders.stock import allocate_line, take_dispatched_line
 
 _SPACES = re.compile(r"\s+")
 
@@ -116,28 +116,45 @@ class LinkError(ValueError):
 def link_line_by_hand(line: OrderLine, sku: str) -> OrderLine:
     """Link a line to the stock item with this SKU and allocate it (if open).
 
-    Relinking a linked line moves its allocation to the new item.
+    Relinking a linked line moves its allocation to the new item. A dispatched
+    order's unlinked line took no stock when it left: linking it takes it now.
     """
     item = StockItem.objects.filter(sku=sku.strip()).first()
     if item is None:
         raise LinkError(_("No stock item with SKU %(sku)s.") % {"sku": sku.strip()})
     with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=line.order_id)
+        line.refresh_from_db()
+        dispatched = order.status == Order.Status.DISPATCHED
+        if dispatched and line.stock_item_id is not None:
+            raise LinkError(
+                _(
+                    "This order was dispatched with the line linked, so its stock "
+                    "has already been taken off; correct the stock levels instead."
+                )
+            )
         OrderLine.objects.filter(pk=line.pk).update(
             stock_item=item,
             link_method=OrderLine.LinkMethod.MANUAL,
             unlinked_reason="",
         )
         line.refresh_from_db()
-        order = Order.objects.get(pk=line.order_id)
-        allocate_line(line)
+        message = _("“%(title)s” linked by hand to %(sku)s.")
+        if dispatched:
+            take_dispatched_line(line, order)
+            message = _(
+                "“%(title)s” linked by hand to %(sku)s after dispatch; "
+                "its units were taken off stock."
+            )
+        else:
+            allocate_line(line)
         refresh_unlinked_flag(order)
         # Touch the order so API "changed since" readers see the new link.
         order.save(update_fields=["updated_at"])
         OrderEvent.objects.create(
             order=order,
             kind=OrderEvent.Kind.LINKED,
-            message=_("“%(title)s” linked by hand to %(sku)s.")
-            % {"title": line.title, "sku": item.sku},
+            message=message % {"title": line.title, "sku": item.sku},
         )
     return line
 

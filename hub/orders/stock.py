@@ -36,12 +36,6 @@ def allocate_line(line: OrderLine) -> bool:
     )
 
 
-def allocate_order(order: Order) -> None:
-    with transaction.atomic():
-        for line in order.lines.select_related("stock_item", "order"):
-            allocate_line(line)
-
-
 def release_order(order: Order) -> None:
     with transaction.atomic():
         for line in order.lines.all():
@@ -55,11 +49,12 @@ def consume_order(order: Order) -> None:
             stock.consume(line.allocation_reference)
 
 
-def cancel_order(order: Order) -> None:
-    with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(status=Order.Status.CANCELLED)
-        order.status = Order.Status.CANCELLED
-        release_order(order)
+def take_dispatched_line(line: OrderLine, order: Order) -> None:
+    """A line linked after its order left: its units leave on_hand now."""
+    assert line.stock_item is not None
+    reference = line.allocation_reference
+    stock.allocate(line.stock_item, order_location(order), line.quantity, reference)
+    stock.consume(reference)
 
 
 class NotDispatchable(ValueError):

@@ -43,7 +43,11 @@ def test_quick_guide(
     # 3. fill in the config screen (no username or password anywhere)
     assert page.locator("input[type=password]").count() == 1  # the Client Secret
     page.fill("#id_name", "MyAllegroChannel")
+    # the URL fields only matter, so only show, for custom URLs
+    assert not page.is_visible("#id_api_url")
+    assert not page.is_visible("#id_auth_url")
     page.select_option("#id_environment", "custom")
+    assert page.is_visible("#id_auth_url")
     page.fill("#id_api_url", emulator_http)
     page.fill("#id_auth_url", emulator_http)
     page.fill("#id_client_id", APP_ID)

@@ -234,8 +234,13 @@ def _read_windows(
     while reached < until:
         end = min(reached + WINDOW, until)
         say(
-            _("Reading orders by %(by)s %(start)s … %(end)s")
-            % {"by": by, "start": reached.isoformat(), "end": end.isoformat()}
+            _("Reading orders by %(by)s %(start)s … %(end)s (%(n)d read so far)")
+            % {
+                "by": by,
+                "start": reached.isoformat(),
+                "end": end.isoformat(),
+                "n": result.backfilled,
+            }
         )
         batch: list[schemas.CheckoutForm] = []
         for form in _forms_in_window(client, channel, by, reached, end):
@@ -328,8 +333,8 @@ def _read_changed_forms(
     )
     forms: list[schemas.CheckoutForm] = []
     for form_id, seen in revisions.items():
-        if form_id in stored and seen == {stored[form_id]}:
-            continue
+        if stored.get(form_id) and seen == {stored[form_id]}:
+            continue  # (revision is optional in both: none known = read it)
         try:
             forms.append(client.get_checkout_form(form_id))
         except NotFound:
@@ -393,7 +398,13 @@ def _move_cursor(cursor: SyncCursor, value: str) -> None:
     )
     if not moved:
         # Another pass moved it meanwhile; roll this page back, it did the work.
-        raise CursorMoved(cursor.stream)
+        raise CursorMoved(
+            _(
+                "Another sync pass of this channel ran at the same time (%(stream)s);"
+                " this one stopped and the other did the work."
+            )
+            % {"stream": cursor.stream}
+        )
     cursor.value = value
 
 

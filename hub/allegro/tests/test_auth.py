@@ -12,7 +12,7 @@ from django.utils import timezone
 from hub import crypto
 from hub.allegro import auth
 from hub.allegro.client import client_for_channel
-from hub.allegro.errors import AuthRevoked, PermanentError
+from hub.allegro.errors import AuthRevoked, InvalidRequest, PermanentError
 from hub.allegro.models import Channel
 from hub.allegro.tests.fixtures import EMULATOR_URL, REDIRECT_URI, HubEmulator
 
@@ -185,6 +185,22 @@ def test_device_flow_with_wrong_secret_is_permanent(new_channel, emulator):
         auth.start_device_flow(new_channel, transport=emulator.transport)
 
     assert caught.value.status == 401
+
+
+def test_missing_credentials_are_refused_before_calling_allegro(
+    settings, new_channel, emulator
+):
+    settings.ALLEGRO_CLIENT_ID = settings.ALLEGRO_CLIENT_SECRET = ""
+    new_channel.client_id = new_channel.client_secret = ""
+    new_channel.save()
+
+    with pytest.raises(InvalidRequest) as caught:
+        auth.start_device_flow(new_channel, transport=emulator.transport)
+
+    # Not "Allegro refused": nothing was sent.
+    assert caught.value.user_text().startswith("Not sent to Allegro: ")
+    assert "Client ID" in caught.value.user_text()
+    assert emulator.requests == []
 
 
 # ------------------------------------------------- connect with refresh token

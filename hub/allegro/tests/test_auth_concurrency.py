@@ -162,3 +162,23 @@ def test_concurrent_refresh_calls_allegro_once(
     assert me_calls == [200] * (processes * threads)
     assert stored_token_version(channel_http, db_file) == (version_before + 1, False)
     assert time.monotonic() - started < 60
+
+
+def test_concurrent_401s_refresh_once(tmp_path, emulator, channel_http):
+    """The hub thinks its token is fine; Allegro says it expired (401) to every
+    worker at once. Each 401 must end in the one shared refresh, not one each."""
+    emulator.clock.advance(hours=13)  # past the 12 h access token, on Allegro only
+    processes, threads = 2, 3
+    version_before = channel_http.token_version
+
+    results, db_file = run_workers(tmp_path, channel_http, processes, threads)
+
+    assert results == [emulator.seller_login] * (processes * threads)
+    token_calls = [r for r in emulator.requests if r["path"] == "/auth/oauth/token"]
+    assert [r["status"] for r in token_calls] == [200]
+    me_calls = [r["status"] for r in emulator.requests if r["path"] == "/me"]
+    assert me_calls.count(200) == processes * threads
+    # A worker that reads the row after the refresh never sees the old token.
+    assert 1 <= me_calls.count(401) <= processes * threads
+    assert set(me_calls) == {200, 401}
+    assert stored_token_version(channel_http, db_file) == (version_before + 1, False)

@@ -98,7 +98,18 @@ def test_oauth_error_body_and_garbage_bodies():
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [(None, 60.0), ("", 60.0), ("12", 12.0), ("0.5", 0.5), ("-3", 0.0), ("soon", 60.0)],
+    [
+        (None, 60.0),
+        ("", 60.0),
+        ("12", 12.0),
+        ("0.5", 0.5),
+        ("-3", 0.0),
+        ("soon", 60.0),
+        # Garbage must never hold every request of the Client ID for ever.
+        ("nan", 60.0),
+        ("inf", 60.0),
+        ("86400", 3600.0),
+    ],
 )
 def test_retry_after_values(header, seconds):
     assert retry_after_seconds(header) == seconds

@@ -11,8 +11,9 @@ import pytest
 from django.utils import timezone
 
 from allegro_emulator import EmulatorConfig
-from hub.allegro.client import AllegroClient, backoff_delay, client_for_channel
+from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import PermanentError, RateLimited, TransientError
+from hub.allegro.http import backoff_delay
 from hub.allegro.limiter import LocalLimiter
 from hub.allegro.models import Channel
 from hub.allegro.tests.fixtures import make_channel, make_emulator
@@ -105,6 +106,22 @@ def test_rate_limit_longer_than_the_retry_budget_is_raised_at_once(
     assert retry_sleeps == []
     assert emulator.count("GET", "/me") == 1
     assert "slow down" in caught.value.user_text()
+
+
+def test_a_429_given_up_on_still_holds_the_client_id(
+    channel, emulator, instant_retries, retry_sleeps
+):
+    client = client_for_channel(
+        channel, transport=emulator.transport, max_retry_seconds=30, **instant_retries
+    )
+    emulator.add_fault("^/me$", "429")
+    with pytest.raises(RateLimited):
+        client.me()  # too long to wait here: raised at once
+
+    client.list_offers()  # the next request on the Client ID waits out the block
+
+    assert retry_sleeps == [60.0]
+    assert [r["status"] for r in emulator.requests] == [429, 200]
 
 
 def test_backoff_is_exponential_capped_and_jittered():

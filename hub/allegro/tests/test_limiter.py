@@ -227,3 +227,14 @@ def test_unreachable_redis_is_a_transient_error():
         limiter.acquire("client")
 
     assert "Redis" in str(caught.value)
+
+
+def test_unreachable_redis_during_a_pause_is_only_logged(caplog):
+    redis = pytest.importorskip("redis")
+    limiter = RedisLimiter(
+        redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2), 10
+    )
+
+    limiter.pause("client", 60)  # must not raise a redis error into the client
+
+    assert "Could not share a 429 pause" in caplog.text

@@ -117,6 +117,19 @@ def test_wrong_state_stores_nothing(
     assert emulator.count("POST", TOKEN) == 0
 
 
+def test_a_non_ascii_state_is_refused_not_a_crash(
+    logged_in_client: Client, emulator: HubEmulator, emulator_http: str
+):
+    start_connect(logged_in_client, emulator, emulator_http)
+    response = logged_in_client.get(
+        reverse("channel_oauth_callback") + "?code=abc&state=%C5%BC"  # "ż"
+    )
+
+    assert response.status_code == 302
+    assert "state does not match" in flash(response)[0]
+    assert emulator.count("POST", TOKEN) == 0
+
+
 def test_callback_without_a_started_connection(logged_in_client: Client):
     response = logged_in_client.get(
         reverse("channel_oauth_callback") + "?code=abc&state=xyz"

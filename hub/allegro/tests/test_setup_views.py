@@ -4,6 +4,7 @@ Save and Test (against the emulator over HTTP)."""
 from __future__ import annotations
 
 import socket
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -172,8 +173,10 @@ def test_list_shows_health_and_last_sync_per_flow(
 
     assert channel.account_login in html
     assert "allegro-pl" in html
-    assert "order_events" in html
-    assert "offer_events" in html
+    # each flow by a name the seller knows, not the stream's internal name
+    assert "Orders:</span>" in html
+    assert "Listings:</span>" in html
+    assert "order_events" not in html
     assert "Allegro said no" in html
     assert "needs reconnect" in html
     assert "token rejected" in html
@@ -361,6 +364,45 @@ def test_test_without_a_connection(logged_in_client: Client, emulator: HubEmulat
     text = press_test(logged_in_client, channel)
     assert text == "Not connected yet: click “Connect with Allegro” first."
     assert emulator.requests == []
+
+
+def test_test_on_a_new_channel_says_it_saved_it_first(
+    logged_in_client: Client, emulator: HubEmulator
+):
+    # Test uses what is on the screen, so it saves it; the seller must be told,
+    # or "Cancel" afterwards looks like it threw the channel away.
+    data = {
+        "name": "Typed",
+        "environment": "sandbox",
+        "client_id": "app",
+        "client_secret": "app-secret",
+        "sync_orders_from": "2026-11-01T08:00",
+        "relist_delay_minutes": "0",
+        "action": "test",
+    }
+    response = logged_in_client.post(reverse("channel_new"), data)
+
+    channel = Channel.objects.get(name="Typed")
+    assert response["Location"] == reverse("channel_config", args=[channel.pk])
+    assert flash(response) == [
+        "Saved your changes to Typed first: Connect and Test use what is on this page.",
+        "Not connected yet: click “Connect with Allegro” first.",
+    ]
+    assert emulator.requests == []
+
+
+def test_test_with_nothing_changed_only_tests(
+    logged_in_client: Client, channel_http: Channel
+):
+    local = timezone.get_current_timezone()
+    channel_http.sync_orders_from = datetime(2026, 11, 1, 8, 0, tzinfo=local)
+    channel_http.save()
+    response = logged_in_client.post(
+        reverse("channel_config", args=[channel_http.pk]),
+        form_data(channel_http, action="test"),
+    )
+
+    assert [m[:3] for m in flash(response)] == ["OK "]
 
 
 def test_the_database_keeps_one_channel_per_account(

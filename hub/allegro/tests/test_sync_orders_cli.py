@@ -72,3 +72,22 @@ def test_sync_of_a_disabled_channel_says_so(
 
     assert "disabled" in out
     assert emulator.requests == []
+
+
+def test_a_form_the_hub_cannot_use_fails_the_pass_with_a_message_not_a_traceback(
+    emulator: HubEmulator, channel_http: Channel
+):
+    offer = emulator.add_offer(emulator.seller_id, "Kubek", quantity=9)
+    run("sync", channel_http.name, "--only", "orders")
+    form = emulator.purchase(offer)
+    emulator.checkout_forms[form].line_items[0].quantity = 0  # a broken answer
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="orders"):
+        call_command("sync", channel_http.name, stdout=StringIO(), stderr=err)
+
+    assert (
+        f"Line item {emulator.checkout_forms[form].line_items[0].id}" in err.getvalue()
+    )
+    assert "has quantity 0" in err.getvalue()
+    assert Order.objects.count() == 0

@@ -177,7 +177,13 @@ def expected(emu: HubEmulator) -> dict[str, Any]:
             for f in forms
         ),
         "allocations": sorted(
-            [f["id"], li["id"], li["offer"]["external"]["id"], "Back room", li["quantity"]]
+            [
+                f["id"],
+                li["id"],
+                li["offer"]["external"]["id"],
+                "Back room",
+                li["quantity"],
+            ]
             for f in forms
             if f["status"] != "CANCELLED"
             for li in f["lineItems"]
@@ -221,11 +227,12 @@ def test_sync_killed_at_random_moments_imports_every_order_exactly_once(
 
         killed = 0
         for round_ in range(ROUNDS):
-            # The first pass backfills (many requests), later ones read a few
-            # journal events and forms.
-            most = 40 if round_ == 0 else 4
+            # The first pass backfills (many requests); later ones read the
+            # journal and each form it names: at least 1 + 2 × (round + 1)
+            # requests while earlier rounds were killed before their commit.
+            most = 40 if round_ == 0 else 2 + round_
             process = sync(hub_env)
-            killed += kill_after(emu, process, rng.randint(1, most), rng.random() / 50)
+            killed += kill_after(emu, process, rng.randint(1, most), rng.random() / 100)
             # Meanwhile on Allegro: new orders, payments, cancellations, and the
             # journal's duplicates and reordering.
             emu.clock.advance(minutes=5)

@@ -68,6 +68,7 @@ def test_create_duplicate_sku_is_409_and_changes_nothing(api: Client) -> None:
     [
         {"sku": "", "title": "Mug"},
         {"sku": "A-1", "title": ""},
+        {"sku": "A-1", "title": "   "},
         {"sku": "A-1", "title": "Mug", "ean": "123"},
         {"sku": "x" * 101, "title": "Mug"},
         {"title": "Mug"},
@@ -77,6 +78,18 @@ def test_create_bad_item_is_422(api: Client, payload: dict[str, str]) -> None:
     response = api.post("/api/items", payload, content_type="application/json")
     assert response.status_code == 422
     assert StockItem.objects.count() == 0
+
+
+def test_patch_to_a_blank_title_is_422_and_changes_nothing(api: Client) -> None:
+    StockItem.objects.create(sku="A-1", title="Mug")
+
+    response = api.patch(
+        "/api/items/A-1", {"title": "  "}, content_type="application/json"
+    )
+
+    assert response.status_code == 422
+    assert response.json() == {"detail": "title: is required"}
+    assert StockItem.objects.get().title == "Mug"
 
 
 def test_unknown_item_is_404(api: Client) -> None:

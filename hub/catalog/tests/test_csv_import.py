@@ -196,6 +196,15 @@ def test_existing_items_untouched_when_a_row_is_bad() -> None:
             b"sku,title\nA,\x81\x98\n",
             RowError(1, "file", "is neither UTF-8 nor Windows-1250 text"),
         ),
+        (  # the .xlsx itself (a zip) instead of a CSV saved from it
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml",
+            RowError(
+                1,
+                "file",
+                "is not a CSV file (it looks like a spreadsheet or other binary "
+                "file); in Excel use File → Save As → CSV",
+            ),
+        ),
     ],
 )
 def test_broken_files(data: bytes, error: RowError) -> None:

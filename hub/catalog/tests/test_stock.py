@@ -107,3 +107,24 @@ def test_one_default_location() -> None:
 def test_sku_is_unique(mug: StockItem) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         StockItem.objects.create(sku="MUG", title="Another mug")
+
+
+def test_consume_takes_from_the_allocations_location_only(
+    mug: StockItem, back_room: Location
+) -> None:
+    default = stock.default_location()
+    stock.set_on_hand(mug, default, 10)
+    stock.set_on_hand(mug, back_room, 4)
+    stock.allocate(mug, back_room, 3, "order line 1")
+
+    assert stock.consume("order line 1") is True
+
+    assert (stock.on_hand(mug, default), stock.on_hand(mug, back_room)) == (10, 1)
+    assert (stock.available(mug, default), stock.available(mug, back_room)) == (10, 1)
+    assert stock.available(mug) == 11
+
+
+def test_an_allocation_needs_at_least_one_unit(mug: StockItem) -> None:
+    with pytest.raises(ValueError, match="at least one unit"):
+        stock.allocate(mug, stock.default_location(), 0, "order line 1")
+    assert Allocation.objects.count() == 0

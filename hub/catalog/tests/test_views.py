@@ -69,6 +69,37 @@ def test_edit_item_and_level(logged_in_client: Client) -> None:
     assert stock.on_hand(item) == 9
 
 
+def test_saving_a_page_opened_before_a_dispatch_keeps_the_new_level(
+    logged_in_client: Client,
+) -> None:
+    # given the seller opened the item at 5 on hand
+    item = StockItem.objects.create(sku="A-1", title="Mug")
+    default = stock.default_location()
+    stock.set_on_hand(item, default, 5)
+    page = logged_in_client.get(f"/inventory/{item.pk}/").content.decode()
+    field = f"on_hand_{default.pk}"
+    assert f'name="initial-{field}" value="5"' in page
+    # and an order took 2 meanwhile
+    stock.set_on_hand(item, default, 3)
+
+    # when they save a new title, the level field still showing 5
+    logged_in_client.post(
+        f"/inventory/{item.pk}/",
+        {
+            "sku": "A-1",
+            "title": "Big mug",
+            "ean": "",
+            field: "5",
+            f"initial-{field}": "5",
+        },
+    )
+
+    # then the title is saved and the level is not set back to 5
+    item.refresh_from_db()
+    assert item.title == "Big mug"
+    assert stock.on_hand(item) == 3
+
+
 def test_list_shows_levels_allocated_available_in_fixed_queries(
     logged_in_client: Client,
 ) -> None:

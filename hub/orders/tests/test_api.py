@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -105,3 +108,28 @@ def test_link_a_line(api: Client, warehouse: Location, mug: StockItem):
     assert good.json()["link_method"] == "MANUAL"
     assert stock.available(mug, warehouse) == 8
     assert Order.objects.get().has_unlinked_lines is False
+
+
+def test_cli_json_prints_the_same_orders_as_the_api(
+    api: Client, warehouse: Location, mug: StockItem
+):
+    save_orders(
+        make_account(warehouse),
+        [make_order("F-1"), make_order("F-2", lines=[make_line(sku="NOPE")])],
+    )
+    out = StringIO()
+
+    call_command("orders", "list", "--json", stdout=out)
+
+    def same_moments(row: dict[str, Any]) -> dict[str, Any]:
+        # The two print the same instant with different ISO-8601 spellings.
+        for name in ("bought_at", "updated_at"):
+            row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00"))
+        return row
+
+    printed = sorted(json.loads(out.getvalue()), key=lambda row: row["id"])
+    served = api.get("/api/orders").json()["items"]
+    assert [same_moments(row) for row in printed] == [
+        same_moments(row) for row in served
+    ]
+    assert [row["lines"][0]["stock_item_sku"] for row in printed] == ["MUG-1", None]

@@ -328,3 +328,20 @@ def test_buyer_edits_update_the_order_and_say_what_changed(
     assert "buyer phone" in event.message
     assert "delivery address" in event.message
     assert stock.available(mug, warehouse) == 8
+
+
+def test_linking_a_line_after_dispatch_takes_its_units_off_stock_once(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(make_account(warehouse), [make_order(lines=[make_line(sku="NOPE")])])
+    dispatch_order(Order.objects.get())
+    assert stock.on_hand(mug, warehouse) == 10  # nothing was linked, nothing left
+
+    link_line_by_hand(OrderLine.objects.get(), "MUG-1")
+
+    assert stock.on_hand(mug, warehouse) == 8
+    assert stock.available(mug, warehouse) == 8
+    assert Allocation.objects.count() == 0
+    with pytest.raises(LinkError, match="already been taken off"):
+        link_line_by_hand(OrderLine.objects.get(), "MUG-1")
+    assert stock.on_hand(mug, warehouse) == 8

@@ -222,11 +222,11 @@ def form_errors(form: ChannelForm) -> str:
 
 def describe(channel: Channel) -> str:
     if channel.needs_reconnect:
-        health = "NEEDS RECONNECT"
+        health = _("NEEDS RECONNECT")
     elif not channel.is_connected:
-        health = "not connected"
+        health = _("not connected")
     else:
-        health = "error" if channel.last_error else "ok"
+        health = _("error") if channel.last_error else _("ok")
     account = channel.account_login or "-"
     line = (
         f"{channel.name}  [{channel.environment}]  account={account}  "
@@ -235,10 +235,15 @@ def describe(channel: Channel) -> str:
         f"enabled={'yes' if channel.enabled else 'no'}  health={health}"
     )
     if channel.last_error:
-        line += f"\n  last error: {channel.last_error}"
+        line += "\n  " + _("last error: %(text)s") % {"text": channel.last_error}
     for cursor in channel.cursors.all():
-        when = cursor.last_success_at.isoformat() if cursor.last_success_at else "never"
-        line += f"\n  {cursor.stream}: last success {when}"
+        when = (
+            cursor.last_success_at.isoformat() if cursor.last_success_at else _("never")
+        )
+        line += "\n  " + _("%(stream)s: last success %(when)s") % {
+            "stream": cursor.stream,
+            "when": when,
+        }
         if cursor.last_error:
             line += f" — {cursor.last_error}"
     return line

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import AllegroError
 from hub.allegro.models import Channel
-from hub.allegro.sync.orders import sync_orders
+from hub.allegro.sync.order_mapping import UnusableForm
+from hub.allegro.sync.orders import CursorMoved, sync_orders
 
 Progress = Callable[[str], None]
 
@@ -61,6 +62,10 @@ class Command(BaseCommand):
                     summary = FLOWS[flow](channel.pk, client, progress)
                 except AllegroError as exc:
                     self.stderr.write(f"{channel.name} · {flow}: {exc.user_text()}")
+                    failed.append(flow)
+                    continue
+                except (UnusableForm, CursorMoved) as exc:
+                    self.stderr.write(f"{channel.name} · {flow}: {exc}")
                     failed.append(flow)
                     continue
                 self.stdout.write(f"{channel.name} · {flow}: {summary}")

@@ -1,7 +1,7 @@
 """`allegro-hub orders list [--channel NAME] [--status S] [--unlinked] [--json]`.
 
-Newest first. ``--json`` prints one JSON document (the API's order shape) for
-scripts; otherwise a plain table.
+Newest first. ``--json`` prints one JSON document for scripts: the API's order
+shape (hub/orders/serialize.py); otherwise a plain table.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.api.orders import OrderOut, order_fields
 from hub.orders.models import Order
+from hub.orders.serialize import order_data
 
 
 class Command(BaseCommand):
@@ -46,7 +46,7 @@ class Command(BaseCommand):
             orders = orders.filter(has_unlinked_lines=True)
         page = list(orders.order_by("-bought_at", "-id")[:limit])
         if options["json"]:
-            rows = [OrderOut(**order_fields(o)).model_dump(mode="json") for o in page]
+            rows = [order_data(order) for order in page]
             self.stdout.write(json.dumps(rows, indent=2, cls=DjangoJSONEncoder))
             return
         for order in page:

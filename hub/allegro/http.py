@@ -1,0 +1,248 @@
+"""The HTTP layer under AllegroClient: headers, retries, response parsing.
+
+``HttpSession._send`` is one logical request: it takes a slot from the Client
+ID's limiter, classifies failures once (errors.classify) and retries what is
+safe. TransientError and RateLimited are retried with exponential backoff plus
+jitter, bounded by ``max_attempts`` and ``max_retry_seconds``; PermanentError
+never. Non-idempotent POSTs (shipments, new offers) are retried only when
+Allegro provably did not process them (429, connection refused).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from hub.allegro.errors import (
+    AllegroError,
+    MalformedResponse,
+    RateLimited,
+    TransientError,
+    classify,
+)
+from hub.allegro.limiter import Limiter
+
+log = logging.getLogger(__name__)
+
+# api-notes §1: every operation speaks this media type (406 without it).
+MEDIA_TYPE = "application/vnd.allegro.public.v1+json"
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _product_version() -> str:
+    try:
+        return version("allegro-hub")
+    except PackageNotFoundError:
+        return "0"
+
+
+USER_AGENT = f"allegro-hub/{_product_version()} (+https://github.com/allegro-hub)"
+
+
+def jitter() -> float:
+    """Random extra delay so many workers don't retry in lockstep."""
+    return random.uniform(0, 1.0)
+
+
+def backoff_delay(
+    error: AllegroError, attempt: int, jitter: Callable[[], float]
+) -> float:
+    """Seconds to wait before attempt ``attempt + 1``."""
+    if isinstance(error, RateLimited):
+        # api-notes §9: honour Retry-After; without it wait out the 1-minute block.
+        return error.retry_after + jitter()
+    return min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_CAP) + jitter()
+
+
+def iso(moment: datetime, *, round_up: bool = False) -> str:
+    """Allegro's date-time format, UTC with milliseconds.
+
+    ``round_up`` for inclusive upper bounds (``.lte``): truncating would drop
+    what happened later within the same millisecond.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: Allegro needs an aware one")
+    if round_up and moment.microsecond % 1000:
+        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse(model: type[Model], response: httpx.Response) -> Model:
+    """Validate a response body; anything unexpected becomes MalformedResponse."""
+    trace_id = response.headers.get("Trace-Id")
+    what = f"{response.request.method} {response.request.url.path}"
+    try:
+        data = response.json()
+    except ValueError:
+        raise MalformedResponse(
+            f"{what}: response is not JSON",
+            status=response.status_code,
+            trace_id=trace_id,
+        ) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        # Field paths and reasons only: input values stay out of messages and logs.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)[:5]
+        )
+        raise MalformedResponse(
+            f"{what}: unexpected {model.__name__} ({problems})",
+            status=response.status_code,
+            trace_id=trace_id,
+        ) from None
+
+
+class HttpSession:
+    """Requests to Allegro's REST API: headers, limiter, classified errors, retries."""
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        transport: httpx.BaseTransport | None = None,
+        limiter: Limiter | None = None,
+        limiter_key: str = "",
+        language: str = "en-US",
+        timeout: float = 30,
+        max_attempts: int = 4,
+        max_retry_seconds: float = 120,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = jitter,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.limiter = limiter
+        self.limiter_key = limiter_key
+        self.max_attempts = max(1, max_attempts)
+        self.max_retry_seconds = max_retry_seconds
+        self.sleep = sleep
+        self.jitter = jitter
+        self.http = httpx.Client(
+            base_url=self.api_url,
+            auth=auth,
+            transport=transport,
+            timeout=timeout,
+            headers={
+                "Accept": MEDIA_TYPE,
+                "Accept-Language": language,
+                "User-Agent": USER_AGENT,
+            },
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """One logical request: rate-limited, classified, retried when safe."""
+        content = None
+        headers = dict(headers or {})
+        if body is not None:
+            content = json.dumps(body, default=str).encode()
+            headers["Content-Type"] = MEDIA_TYPE
+        started = time.monotonic()
+        slept = 0.0
+        for attempt in range(1, self.max_attempts + 1):
+            if self.limiter is not None:
+                self.limiter.acquire(self.limiter_key)
+            error = self._attempt(method, path, params, content, headers)
+            if isinstance(error, httpx.Response):
+                return error
+            if isinstance(error, RateLimited) and self.limiter is not None:
+                # Hold every request on this Client ID, not just this one, and
+                # also when this one gives up: the block is the Client ID's.
+                self.limiter.pause(self.limiter_key, error.retry_after)
+            if not self._should_retry(error, idempotent, attempt):
+                raise error
+            delay = backoff_delay(error, attempt, self.jitter)
+            spent = max(time.monotonic() - started, slept)
+            if spent + delay > self.max_retry_seconds:
+                raise error
+            log.warning(
+                "Allegro request failed (%s; attempt %d/%d); retrying in %.1f s",
+                error,
+                attempt,
+                self.max_attempts,
+                delay,
+            )
+            self.sleep(delay)
+            slept += delay
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+    ) -> httpx.Response | AllegroError:
+        what = f"{method} {path}"
+        try:
+            response = self.http.request(
+                method, path, params=params, content=content, headers=headers
+            )
+        except httpx.ConnectError as exc:
+            return _NotSent(f"{what}: cannot connect ({type(exc).__name__})")
+        except httpx.TimeoutException as exc:
+            return TransientError(f"{what}: timed out ({type(exc).__name__})")
+        except httpx.TransportError as exc:
+            return TransientError(f"{what}: connection failed ({type(exc).__name__})")
+        except TransientError as exc:  # raised by ChannelAuth's token refresh
+            return exc
+        if response.is_success or response.is_redirect:
+            return response  # 303: an asynchronous offer operation finished
+        return classify(response)
+
+    def _should_retry(
+        self, error: AllegroError, idempotent: bool, attempt: int
+    ) -> bool:
+        if attempt >= self.max_attempts or not isinstance(error, TransientError):
+            return False
+        # Non-idempotent POSTs: only when Allegro cannot have acted on them.
+        return idempotent or isinstance(error, RateLimited | _NotSent)
+
+    def _get(
+        self,
+        model: type[Model],
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> Model:
+        # Allegro's parameter names have dots ("offer.id"), hence a dict.
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        return parse(model, self._send("GET", path, params=clean, headers=headers))
+
+
+class _NotSent(TransientError):
+    """The connection failed before the request was sent: safe to retry anything."""
