@@ -8,9 +8,12 @@ import random
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from allegro_emulator import offers as offers_mod
+from allegro_emulator import orders as orders_mod
 from allegro_emulator.emulator import Emulator
+from allegro_emulator.state import CheckoutForm
 from allegro_emulator.web import ControlError
 
 log = logging.getLogger(__name__)
@@ -32,7 +35,12 @@ class BuyerConfig:
 
 class BuyerSimulator:
     """``step()`` performs one action and returns a short description (or None
-    when nothing applicable was found). Deterministic for a given seed and state."""
+    when nothing applicable was found). Deterministic for a given seed and state.
+
+    An action with nothing to act on (every offer sold out or ended, no unpaid
+    order) gives way to the next one drawn, so buyers keep paying for earlier
+    purchases after the last unit is sold.
+    """
 
     def __init__(self, emu: Emulator, config: BuyerConfig | None = None):
         self.emu = emu
@@ -40,11 +48,14 @@ class BuyerSimulator:
         self.rng = random.Random(self.config.seed)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._buyer_no = 0
+        self._buyers: dict[str, dict[str, Any]] = {}
 
-    def _buyer(self) -> dict[str, str]:
-        self._buyer_no += 1
-        return {"login": f"demo_buyer_{self.rng.randint(1, 40):02d}"}
+    def _buyer(self) -> dict[str, Any]:
+        """One of 40 regular buyers; each keeps their name and address."""
+        login = f"demo_buyer_{self.rng.randint(1, 40):02d}"
+        if login not in self._buyers:
+            self._buyers[login] = orders_mod.make_buyer(self.emu, login)
+        return dict(self._buyers[login])
 
     def _seller_ok(self, seller_id: str) -> bool:
         wanted = self.config.seller
@@ -54,24 +65,30 @@ class BuyerSimulator:
 
     def step(self) -> str | None:
         emu, cfg = self.emu, self.config
-        actions = ["purchase", "fill_in", "pay", "cancel", "bid"]
-        weights = [
-            cfg.purchase_weight,
-            cfg.fill_in_weight,
-            cfg.pay_weight,
-            cfg.cancel_weight,
-            cfg.bid_weight,
-        ]
-        action = self.rng.choices(actions, weights)[0]
+        weights = {
+            "purchase": cfg.purchase_weight,
+            "fill_in": cfg.fill_in_weight,
+            "pay": cfg.pay_weight,
+            "cancel": cfg.cancel_weight,
+            "bid": cfg.bid_weight,
+        }
         with emu.lock:
             emu.tick()
-            try:
-                return getattr(self, f"_{action}")()
-            except ControlError as exc:  # raced with the hub changing an offer
-                log.debug("buyer step skipped: %s", exc)
-                return None
+            while any(w > 0 for w in weights.values()):
+                action = self.rng.choices(list(weights), list(weights.values()))[0]
+                try:
+                    done: str | None = getattr(self, f"_{action}")()
+                except ControlError as exc:  # raced with the hub changing an offer
+                    log.debug("buyer step skipped: %s", exc)
+                    return None
+                if done is not None:
+                    return done
+                weights[action] = 0
+            return None
 
     def _pick_offer(self, fmt: str) -> str | None:
+        """An offer a buyer can still act on: active, in stock (§5.3: a sold-out
+        BUY_NOW offer ends with EMPTY_STOCK; an auction ends when it expires)."""
         candidates = sorted(
             (o for o in self.emu.offers.values()
              if o.format == fmt and o.status == "ACTIVE" and o.stock > 0
@@ -80,53 +97,69 @@ class BuyerSimulator:
         )  # fmt: skip
         return self.rng.choice(candidates).id if candidates else None
 
-    def _pick_form(self, statuses: tuple[str, ...]) -> str | None:
+    def _pick_form(self, statuses: tuple[str, ...]) -> CheckoutForm | None:
         candidates = sorted(
             cf.id
             for cf in self.emu.checkout_forms.values()
             if cf.status in statuses and self._seller_ok(cf.seller_id)
         )
-        return self.rng.choice(candidates) if candidates else None
+        if not candidates:
+            return None
+        return self.emu.checkout_forms[self.rng.choice(candidates)]
 
     def _purchase(self) -> str | None:
         offer_id = self._pick_offer("BUY_NOW")
         if offer_id is None:
             return None
-        stock = self.emu.offers[offer_id].stock
-        qty = self.rng.randint(1, max(1, min(self.config.max_quantity, stock)))
-        cf_id = self.emu.purchase(offer_id, qty, self._buyer())
-        return f"purchase {offer_id} x{qty} -> {cf_id}"
+        offer = self.emu.offers[offer_id]
+        qty = self.rng.randint(1, max(1, min(self.config.max_quantity, offer.stock)))
+        buyer = self._buyer()
+        self.emu.purchase(offer_id, qty, buyer)
+        return (
+            f"{_who(buyer)} bought {qty} × {offer.name} "
+            f"({offer.price} {offer.currency} each)"
+        )
 
     def _fill_in(self) -> str | None:
-        cf_id = self._pick_form(("BOUGHT",))
-        if cf_id is None:
+        cf = self._pick_form(("BOUGHT",))
+        if cf is None:
             return None
-        self.emu.fill_in(cf_id)
-        return f"fill_in {cf_id}"
+        self.emu.fill_in(cf.id)
+        method = cf.delivery.get("method_name", "")
+        return (
+            f"{_who(cf.buyer)} chose {method} ({cf.delivery_cost} {cf.currency}) "
+            f"for {_items(cf)}"
+        )
 
     def _pay(self) -> str | None:
-        cf_id = self._pick_form(("BOUGHT", "FILLED_IN"))
-        if cf_id is None:
+        cf = self._pick_form(("BOUGHT", "FILLED_IN"))
+        if cf is None:
             return None
-        self.emu.pay(cf_id)
-        return f"pay {cf_id}"
+        self.emu.pay(cf.id)
+        total = self.emu.checkout_form(cf.id)["summary"]["totalToPay"]
+        return (
+            f"{_who(cf.buyer)} paid {total['amount']} {total['currency']} "
+            f"for {_items(cf)}"
+        )
 
     def _cancel(self) -> str | None:
-        cf_id = self._pick_form(("BOUGHT", "FILLED_IN"))
-        if cf_id is None:
+        cf = self._pick_form(("BOUGHT", "FILLED_IN"))
+        if cf is None:
             return None
-        self.emu.cancel(cf_id)
-        return f"cancel {cf_id}"
+        self.emu.cancel(cf.id)
+        return f"{_who(cf.buyer)} cancelled the order for {_items(cf)}"
 
     def _bid(self) -> str | None:
         offer_id = self._pick_offer("AUCTION")
         if offer_id is None:
             return None
-        current = Decimal(offers_mod.current_price(self.emu.offers[offer_id]))
+        offer = self.emu.offers[offer_id]
+        current = Decimal(offers_mod.current_price(offer))
         step = Decimal(self.rng.choice(["1.00", "2.50", "5.00"]))
-        amount = current + step if self.emu.offers[offer_id].bids else current
-        self.emu.bid(offer_id, str(amount), self._buyer())
-        return f"bid {offer_id} {amount}"
+        amount = current + step if offer.bids else current
+        buyer = self._buyer()
+        self.emu.bid(offer_id, str(amount), buyer)
+        return f"{_who(buyer)} bid {amount} {offer.currency} on {offer.name}"
 
     # ------------------------------------------------------------ background
 
@@ -148,3 +181,12 @@ class BuyerSimulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+
+def _who(buyer: dict[str, Any]) -> str:
+    name = f"{buyer.get('firstName', '')} {buyer.get('lastName', '')}".strip()
+    return f"{name} ({buyer['login']})" if name else str(buyer["login"])
+
+
+def _items(cf: CheckoutForm) -> str:
+    return ", ".join(f"{li.quantity} × {li.offer_name}" for li in cf.line_items)

@@ -4,6 +4,7 @@ and the demo to seed state, act as buyers, inject faults and read the log."""
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -466,6 +467,9 @@ class Emulator(EmulatorCore):
                     "last_order_event_id": self.last_order_event_id,
                     "last_offer_event_id": self.last_offer_event_id,
                 },
+                # The id generator (checkout forms, line items, revisions...):
+                # a reloaded state goes on with it instead of repeating ids.
+                "rng": rng_to_json(self.rng.getstate()),
             }
 
     def _restore(self, data: dict[str, Any]) -> None:
@@ -491,3 +495,19 @@ class Emulator(EmulatorCore):
         self.device_codes = {d.device_code: d for d in load(DeviceCode, "device_codes")}
         for key, value in data.get("counters", {}).items():
             setattr(self, key, value)
+        if "rng" in data:
+            self.rng.setstate(rng_from_json(data["rng"]))
+        else:
+            # A dump from before the generator was saved: the seed would hand
+            # out its earlier ids again, so go on from an unpredictable point.
+            self.rng.seed(secrets.randbits(128))
+
+
+def rng_to_json(state: tuple[Any, ...]) -> dict[str, Any]:
+    """``random.Random.getstate()`` as JSON: (version, 625 ints, gauss_next)."""
+    version, internal, gauss_next = state
+    return {"version": version, "state": list(internal), "gauss_next": gauss_next}
+
+
+def rng_from_json(data: dict[str, Any]) -> tuple[Any, ...]:
+    return (data["version"], tuple(data["state"]), data["gauss_next"])

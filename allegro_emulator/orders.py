@@ -34,8 +34,21 @@ FULFILLMENT_STATUSES = (
     "NEW", "PROCESSING", "READY_FOR_SHIPMENT", "READY_FOR_PICKUP", "SENT",
     "PICKED_UP", "CANCELLED", "SUSPENDED", "RETURNED",
 )  # fmt: skip
-FIRST_NAMES = ["Anna", "Piotr", "Katarzyna", "Tomasz", "Magda", "Marek", "Ewa", "Jan"]
-LAST_NAMES = ["Nowak", "Kowalski", "Wiśniewska", "Wójcik", "Kamińska", "Lewandowski"]
+# Polish surnames ending in -ski/-cki agree with the person's gender (Kowalski,
+# Kowalska); others (Nowak) do not change. First names carry no diacritics
+# because buyer logins are made from them.
+FEMALE_FIRST_NAMES = ["Anna", "Katarzyna", "Magdalena", "Ewa", "Agnieszka", "Joanna"]
+MALE_FIRST_NAMES = ["Piotr", "Tomasz", "Marek", "Jan", "Krzysztof", "Andrzej"]
+SURNAMES = [  # (male, female)
+    ("Nowak", "Nowak"),
+    ("Kowalski", "Kowalska"),
+    ("Wiśniewski", "Wiśniewska"),
+    ("Wójcik", "Wójcik"),
+    ("Kamiński", "Kamińska"),
+    ("Lewandowski", "Lewandowska"),
+    ("Zieliński", "Zielińska"),
+    ("Szymański", "Szymańska"),
+]
 CITIES = [("Warszawa", "00-001"), ("Kraków", "30-001"), ("Poznań", "60-001")]
 DELIVERY_METHODS = [
     ("2488f7b7-5d1c-4d65-b85c-4cbcf253fd93", "Allegro Paczkomaty InPost", "15.99"),
@@ -48,7 +61,9 @@ DELIVERY_METHODS = [
 
 def make_buyer(emu: Emulator, login: str | None = None) -> dict[str, Any]:
     rng = emu.rng
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    female = rng.random() < 0.5
+    first = rng.choice(FEMALE_FIRST_NAMES if female else MALE_FIRST_NAMES)
+    last = rng.choice(SURNAMES)[1 if female else 0]
     city, post = rng.choice(CITIES)
     login = login or f"{first.lower()}_{rng.randint(100, 999)}"
     return {
@@ -112,15 +127,13 @@ def checkout_form_json(cf: CheckoutForm) -> dict[str, Any]:
     """``CheckoutForm``. The delivery address is only shown from
     READY_FOR_PROCESSING on (ORD-TUT, api-notes §3.2)."""
     buyer = {k: v for k, v in cf.buyer.items()}
-    delivery: dict[str, Any] = {
-        "method": {
+    delivery: dict[str, Any] = {"smart": False, "calculatedNumberOfPackages": 1}
+    if cf.delivery:  # chosen when the buyer fills in the form (not in BOUGHT)
+        delivery["method"] = {
             "id": cf.delivery.get("method_id"),
             "name": cf.delivery.get("method_name"),
-        },
-        "cost": money(cf.delivery_cost, cf.currency),
-        "smart": False,
-        "calculatedNumberOfPackages": 1,
-    }
+        }
+        delivery["cost"] = money(cf.delivery_cost, cf.currency)
     if cf.status == "READY_FOR_PROCESSING" or (
         cf.status == "CANCELLED" and cf.paid_at is not None
     ):
@@ -134,9 +147,9 @@ def checkout_form_json(cf: CheckoutForm) -> dict[str, Any]:
             "countryCode": addr.get("countryCode", "PL"),
             "phoneNumber": cf.buyer.get("phoneNumber", ""),
         }
-    total = _items_total(cf) + (
-        Decimal(cf.delivery_cost) if cf.status != "BOUGHT" else 0
-    )
+    # SPEC CheckoutFormSummary: "Total to pay including additional services and
+    # delivery", so whenever the form shows a delivery cost, the total has it.
+    total = _items_total(cf) + (Decimal(cf.delivery_cost) if cf.delivery else 0)
     payment: dict[str, Any] = {
         "id": cf.payment_id,
         "type": cf.payment_type,
@@ -263,7 +276,6 @@ def purchase(
             raise ControlError(f"offer {offer.id} has only {offer.stock} in stock")
     now = emu.clock.now()
     seller = emu.sellers[offer.seller_id]
-    method = emu.rng.choice(DELIVERY_METHODS)
     unit_price = money_str(price if price is not None else offer.price)
     cf = CheckoutForm(
         id=emu.new_uuid(),
@@ -277,8 +289,6 @@ def purchase(
         updated_at=now,
         revision=emu.new_revision(),
         payment_id=emu.new_uuid(),
-        delivery={"method_id": method[0], "method_name": method[1]},
-        delivery_cost=method[2],
         message_to_seller=message,
     )
     emu.checkout_forms[cf.id] = cf
@@ -303,6 +313,12 @@ def sell_auction(emu: Emulator, offer: Offer) -> CheckoutForm:
 def fill_in(emu: Emulator, cf: CheckoutForm) -> None:
     if cf.status != "BOUGHT":
         raise ControlError(f"checkout form {cf.id} is {cf.status}, not BOUGHT")
+    # api-notes §3.2: BOUGHT = the buyer has not filled in the checkout form
+    # yet, so the delivery method (and its cost) is chosen only now.
+    if not cf.delivery:
+        method_id, method_name, cost = emu.rng.choice(DELIVERY_METHODS)
+        cf.delivery = {"method_id": method_id, "method_name": method_name}
+        cf.delivery_cost = cost
     cf.status = "FILLED_IN"
     touch(emu, cf)
     emit_order_event(emu, cf, "FILLED_IN")

@@ -186,6 +186,7 @@ class CheckoutForm:
     payment_type: str = "ONLINE"
     payment_provider: str = "P24"
     paid_at: datetime | None = None
+    # method_id/method_name; empty until the buyer fills in the form (BOUGHT).
     delivery: dict[str, Any] = field(default_factory=dict)
     delivery_cost: str = "0.00"
     message_to_seller: str | None = None

@@ -293,3 +293,50 @@ def test_cli_port_in_use_is_a_clear_error(capsys) -> None:
 
     assert exited.value.code == 2
     assert "Address already in use" in capsys.readouterr().err
+
+
+def test_reloaded_dump_goes_on_with_the_id_generator_never_repeating_ids() -> None:
+    original = Emulator(EmulatorConfig(start_time=START, seed=5))
+    original.add_seller("s")
+    oid = original.add_offer("s", "A", quantity=100)
+    for _ in range(3):
+        original.pay(original.purchase(oid))
+    old_forms = list(original.checkout_forms.values())
+    old_ids = {cf.id for cf in old_forms} | {cf.payment_id for cf in old_forms}
+    old_ids |= {li.id for cf in old_forms for li in cf.line_items}
+    old_revisions = {cf.revision for cf in old_forms}
+    dumped = json.loads(json.dumps(original.dump()))
+
+    reloaded = Emulator(EmulatorConfig(start_time=START, seed=5))  # same seed
+    reloaded.seed(dumped)
+    new_cf_id = reloaded.purchase(oid)
+    new_cf = reloaded.checkout_forms[new_cf_id]
+
+    assert len(old_ids) == 9
+    assert len(reloaded.checkout_forms) == 4
+    assert {new_cf_id, new_cf.payment_id, new_cf.line_items[0].id}.isdisjoint(old_ids)
+    assert new_cf.revision not in old_revisions
+    # It goes on exactly where the dumped emulator stopped.
+    assert original.purchase(oid) == new_cf_id
+    assert reloaded.dump()["rng"] == original.dump()["rng"]
+
+
+def test_dump_without_the_id_generator_does_not_repeat_ids() -> None:
+    """A dump written before the generator was saved: ids go on elsewhere."""
+    original = Emulator(EmulatorConfig(start_time=START, seed=5))
+    original.add_seller("s")
+    oid = original.add_offer("s", "A", quantity=100)
+    old = {original.purchase(oid) for _ in range(3)}
+    dumped = original.dump()
+    del dumped["rng"]
+
+    reloaded = Emulator(EmulatorConfig(start_time=START, seed=5))
+    reloaded.seed(dumped)
+    new = {reloaded.purchase(oid) for _ in range(3)}
+
+    assert len(new) == 3
+    assert not new & old
+    fresh = Emulator(EmulatorConfig(start_time=START, seed=5))  # what reuse was
+    fresh.add_seller("s")
+    fresh.add_offer("s", "A", quantity=100)
+    assert {fresh.purchase(oid) for _ in range(3)} == old

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from .conftest import World, put_json
 
 
@@ -212,3 +214,54 @@ def test_fulfillment_update_with_revision(world: World) -> None:
 
 def test_event_stats_empty(world: World) -> None:
     assert world.api.get("/order/event-stats").json() == {}
+
+
+def test_delivery_is_chosen_when_filled_in_and_always_in_the_total(
+    world: World,
+) -> None:
+    oid = offer(world)
+    cf_id = world.emu.purchase(oid, 2)  # 2 × 19.99
+
+    bought = world.api.get(f"/order/checkout-forms/{cf_id}").json()
+    # BOUGHT: the buyer has not filled in the form, no delivery chosen yet.
+    assert bought["delivery"] == {"smart": False, "calculatedNumberOfPackages": 1}
+    assert bought["summary"]["totalToPay"] == {"amount": "39.98", "currency": "PLN"}
+
+    world.emu.fill_in(cf_id)
+    filled = world.api.get(f"/order/checkout-forms/{cf_id}").json()
+    method, cost = filled["delivery"]["method"], filled["delivery"]["cost"]
+    assert (method["name"], cost) in [
+        ("Allegro Paczkomaty InPost", {"amount": "15.99", "currency": "PLN"}),
+        ("Allegro Kurier DPD", {"amount": "17.99", "currency": "PLN"}),
+    ]
+    total = f"{Decimal('39.98') + Decimal(cost['amount']):.2f}"
+    assert filled["summary"]["totalToPay"] == {"amount": total, "currency": "PLN"}
+
+    world.emu.pay(cf_id)
+    paid = world.api.get(f"/order/checkout-forms/{cf_id}").json()
+    assert (paid["delivery"]["method"], paid["delivery"]["cost"]) == (method, cost)
+    assert paid["summary"]["totalToPay"] == {"amount": total, "currency": "PLN"}
+    assert paid["payment"]["paidAmount"] == {"amount": total, "currency": "PLN"}
+
+
+def test_cancelled_before_filling_in_has_no_delivery(world: World) -> None:
+    cf_id = world.emu.purchase(offer(world))
+    world.emu.cancel(cf_id)
+
+    cf = world.api.get(f"/order/checkout-forms/{cf_id}").json()
+
+    assert cf["status"] == "CANCELLED"
+    assert cf["delivery"] == {"smart": False, "calculatedNumberOfPackages": 1}
+    assert cf["summary"]["totalToPay"] == {"amount": "19.99", "currency": "PLN"}
+
+
+def test_paying_a_bought_form_fills_it_in_with_a_delivery(world: World) -> None:
+    cf_id = world.emu.purchase(offer(world))
+    world.emu.pay(cf_id)  # straight from BOUGHT
+
+    cf = world.api.get(f"/order/checkout-forms/{cf_id}").json()
+
+    cost = Decimal(cf["delivery"]["cost"]["amount"])
+    assert cost in (Decimal("15.99"), Decimal("17.99"))
+    assert Decimal(cf["summary"]["totalToPay"]["amount"]) == Decimal("19.99") + cost
+    assert cf["payment"]["paidAmount"] == cf["summary"]["totalToPay"]

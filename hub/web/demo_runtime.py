@@ -31,6 +31,7 @@ from allegro_emulator import Emulator, EmulatorConfig
 from allegro_emulator.__main__ import DEMO_SEED
 from allegro_emulator.buyers import BuyerConfig, BuyerSimulator
 from allegro_emulator.server import start_background
+from allegro_emulator.state import Offer
 from hub import crypto
 from hub.allegro import auth, connection
 from hub.allegro.models import Channel, SyncCursor
@@ -44,10 +45,15 @@ CLIENT_ID = "demo-client"  # both from demo_seed.json
 SELLER_LOGIN = "demo-seller"
 DUMP_FILE = "demo-emulator.json"
 # A fresh emulator gets this much order history before the hub first looks, and
-# the channel reads orders back this far (its Sync Orders From).
-HISTORY = timedelta(hours=20)
+# the channel reads orders back this far (its Sync Orders From). The seed's
+# one-day auction (DEMO-010) starts with the history, so it gets its last bids
+# and ends, sold to the top bidder, in the demo's first hour.
+HISTORY = timedelta(hours=23)
 HISTORY_STEPS = 15
 SYNC_ORDERS_BACK = timedelta(days=1)
+# Seconds between simulated buyer actions: about 7 units sold a minute, so the
+# seed's stock (and the hub's, loaded from demo_stock.csv) lasts several hours.
+BUYERS_INTERVAL = 5.0
 
 
 # ----------------------------------------------------------------- emulator
@@ -68,9 +74,9 @@ def demo_client_secret() -> str:
 def new_emulator() -> Emulator:
     """An emulator on the wall clock, like `allegro-hub emulator --demo`.
 
-    Its ids come from a random seed: a saved state does not carry the id
-    generator, and a generator restarted from the same seed would hand out the
-    ids of earlier checkout forms again.
+    Its ids come from a random seed. A saved state carries the id generator on
+    (Emulator.dump), but a fresh account, after the saved one was lost, must
+    not hand out the ids of checkout forms the hub already imported.
     """
     config = EmulatorConfig(
         realtime_clock=True, command_delay_seconds=2.0, seed=secrets.randbits(63)
@@ -102,6 +108,17 @@ def load_emulator(
     play_history(emu, history_steps)
     emu.clock.set(now)
     return True
+
+
+def active_auction(emu: Emulator) -> Offer | None:
+    """The seed's auction while it still takes bids (DEMO-010), for the banner."""
+    with emu.lock:
+        auctions = [
+            o
+            for o in emu.offers.values()
+            if o.format == "AUCTION" and o.status == "ACTIVE"
+        ]
+    return min(auctions, key=lambda o: o.id) if auctions else None
 
 
 def play_history(emu: Emulator, steps: int) -> None:

@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 
+from hub.catalog.models import StockItem
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -36,9 +38,16 @@ def test_create_item_set_level_and_see_it_in_the_list(
         "17",
     ]
 
+    # search narrows the list (with one item only, it could not show that)
+    StockItem.objects.create(sku="OTHER-1", title="Talerz")
+    page.reload()
+    assert page.locator("#inventory tbody tr").count() == 2
     page.fill("input[name=q]", "przeglądarki")
     page.click("button:has-text('Search')")
-    assert page.locator("#inventory tbody tr").count() == 1
+    page.wait_for_url(f"{live_server.url}/inventory/?q=*")
+    rows = page.locator("#inventory tbody tr")
+    assert rows.count() == 1
+    assert rows.first.inner_text().startswith("BROWSER-1")
 
 
 def test_bad_csv_shows_per_row_errors(

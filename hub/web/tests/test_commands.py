@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from hub.catalog import stock
 from hub.catalog.models import StockItem
+from hub.web.management.commands.run import allowed_hosts_hint
 
 HUB = Path(sys.executable).parent / "allegro-hub"
 
@@ -63,3 +64,11 @@ def test_run_migrates_and_serves_pages_and_static_files(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_run_warns_when_listening_beyond_this_machine() -> None:
+    assert allowed_hosts_hint("127.0.0.1", ["localhost"]) == ""
+    assert allowed_hosts_hint("0.0.0.0", ["*"]) == ""
+    hint = allowed_hosts_hint("0.0.0.0", ["localhost", "127.0.0.1"])
+    assert "HUB_ALLOWED_HOSTS (now: localhost, 127.0.0.1)" in hint
+    assert "Bad Request (400)" in hint

@@ -7,12 +7,15 @@ so each test drives buyers and sync passes itself.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from allegro_emulator import Emulator, EmulatorConfig
 from allegro_emulator.buyers import BuyerConfig, BuyerSimulator
 from hub.allegro.models import Channel, SyncCursor
 from hub.allegro.sync.orders import JOURNAL
@@ -33,6 +37,8 @@ from hub.orders.models import Order
 from hub.web import demo_runtime
 from hub.web.demo_runtime import RunningDemo, start_demo
 from hub.web.demo_sync import SyncLoop, sync_pass
+from hub.web.management.commands.demo import DEMO_STOCK
+from hub.web.management.commands.demo import Command as DemoCommand
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +200,7 @@ def test_buyers_then_one_pass_creates_orders_that_reserve_stock(
     assert sync_pass() == []  # first pass: the journal starts, nothing to read
     buyers = BuyerSimulator(demo.emu, BuyerConfig(seed=3))
     done = [buyers.step() for _ in range(12)]
-    assert any(step and step.startswith("purchase") for step in done)
+    assert any(step and " bought " in step for step in done)
 
     sync_pass()
 
@@ -221,9 +227,98 @@ def test_one_purchase_is_one_order_with_stock_allocated(run_demo: StartDemo) -> 
         True,
     )
     assert stock.allocated(item("DEMO-003")) == 2
-    assert stock.available(item("DEMO-003")) == 8 - 2
+    assert stock.available(item("DEMO-003")) == 300 - 2
     assert sync_pass() == []  # nothing new: no second order, no line
     assert Order.objects.count() == 1
+
+
+def test_unpaid_order_total_has_the_delivery_once_the_buyer_chose_it(
+    run_demo: StartDemo,
+) -> None:
+    demo = run_demo(history_steps=0)
+    sync_pass()
+    form_id = demo.emu.purchase(offer_id(demo, "DEMO-004"), 2)  # 2 × 24.50
+
+    sync_pass()
+
+    order = Order.objects.get()
+    assert (order.channel_status, order.paid) == ("BOUGHT", False)
+    assert (order.total, order.delivery_cost, order.delivery_method) == (
+        Decimal("49.00"),
+        Decimal("0.00"),
+        "",
+    )
+    demo.emu.fill_in(form_id)
+    delivery = demo.emu.checkout_form(form_id)["delivery"]
+    cost = Decimal(delivery["cost"]["amount"])
+    assert cost in (Decimal("15.99"), Decimal("17.99"))
+
+    sync_pass()
+
+    order.refresh_from_db()
+    assert order.channel_status == "FILLED_IN"
+    assert (order.total, order.delivery_cost, order.delivery_method) == (
+        Decimal("49.00") + cost,
+        cost,
+        delivery["method"]["name"],
+    )
+    demo.emu.pay(form_id)
+    sync_pass()
+    order.refresh_from_db()
+    assert (order.paid, order.total) == (True, Decimal("49.00") + cost)
+
+
+def test_demo_stock_matches_the_seed_and_lasts_hours(tmp_path: Path) -> None:
+    # Given the demo's Allegro account, as a fresh demo starts it (history too)
+    seed = {o["external_id"]: o for o in demo_runtime.demo_seed()["offers"]}
+    on_hand = {
+        row["sku"]: int(row["on_hand"])
+        for row in csv.DictReader(io.StringIO(DEMO_STOCK.read_text(encoding="utf-8")))
+    }
+    assert set(on_hand) == set(seed)
+    for sku, offer in seed.items():
+        assert on_hand[sku] >= offer["quantity"], sku  # hub stock covers Allegro's
+    emu = Emulator(EmulatorConfig())
+    assert demo_runtime.load_emulator(emu, tmp_path / "none.json")
+    selling = {
+        o.id: o.name for o in emu.offers.values()
+        if o.format == "BUY_NOW" and o.status == "ACTIVE"
+    }  # fmt: skip
+    assert len(selling) == 7
+    auction = next(o for o in emu.offers.values() if o.format == "AUCTION")
+    assert auction.status == "ACTIVE"
+    assert auction.ending_at is not None
+    start = emu.clock.now()
+    assert timedelta(minutes=30) < auction.ending_at - start <= timedelta(hours=1)
+
+    # When buyers act at the demo's default rate for three hours
+    buyers = BuyerSimulator(emu, BuyerConfig(seed=11))
+    steps = int(timedelta(hours=3).total_seconds() / demo_runtime.BUYERS_INTERVAL)
+    done = []
+    for _ in range(steps):
+        emu.advance(demo_runtime.BUYERS_INTERVAL)
+        done.append(buyers.step())
+
+    # Then every offer still sells, and the auction got bids, ended and sold
+    assert all(emu.offers[oid].status == "ACTIVE" for oid in selling)
+    assert all(emu.offers[oid].stock > 0 for oid in selling)
+    sold = sum(
+        li.quantity
+        for cf in emu.checkout_forms.values()
+        for li in cf.line_items
+        if li.offer_id in selling
+    )
+    assert sold > 1000  # about 7 a minute: the rate did not simply drop
+    assert all(step is not None for step in done)
+    assert auction.status == "ENDED"
+    assert len(auction.bids) > 10
+    [auction_sale] = [
+        cf
+        for cf in emu.checkout_forms.values()
+        if cf.line_items[0].offer_id == auction.id
+    ]
+    top = max(Decimal(b.amount) for b in auction.bids)
+    assert Decimal(auction_sale.line_items[0].price) == top
 
 
 def test_pass_skips_disabled_and_disconnected_channels(run_demo: StartDemo) -> None:
@@ -347,3 +442,25 @@ def test_sync_loop_imports_orders_in_the_background_and_stops(
     requests_after_stop = len(demo.emu.requests)
     time.sleep(0.2)
     assert len(demo.emu.requests) == requests_after_stop  # the loop is gone
+
+
+def test_banner_says_when_the_auction_ends(run_demo: StartDemo) -> None:
+    demo = run_demo(history_steps=0)
+    auction = demo.emu.offers[offer_id(demo, "DEMO-010")]
+    assert auction.ending_at is not None
+    ends = timezone.localtime(auction.ending_at).strftime("%H:%M")
+    out = StringIO()
+    command = DemoCommand(stdout=out)
+    options = {"port": 8000, "buyers_interval": 5.0, "sync_interval": 10.0}
+
+    command.print_banner(demo, options)
+    demo.emu.end_offer(auction.id)
+    command.print_banner(demo, options)
+
+    banner = out.getvalue()
+    line = (
+        f"  Auction:   Zegarek vintage - licytacja (DEMO-010) ends at {ends}; "
+        "the top bidder then buys it"
+    )
+    assert banner.count(line) == 1  # the second banner, once it ended, has none
+    assert banner.count("  Auction:") == 1

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hub.allegro.errors import AllegroError
@@ -78,7 +79,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--buyers-interval",
             type=float,
-            default=5.0,
+            default=demo_runtime.BUYERS_INTERVAL,
             help="seconds between simulated buyer actions (0 = no buyers)",
         )
         parser.add_argument(
@@ -160,6 +161,19 @@ class Command(BaseCommand):
                     "             (the emulator's account is new, so the channel "
                     "reads its orders from the start again)"
                 )
+            )
+        auction = demo_runtime.active_auction(demo.emu)
+        if auction is not None and auction.ending_at is not None:
+            lines.append(
+                _(
+                    "  Auction:   %(name)s (%(sku)s) ends at %(time)s; "
+                    "the top bidder then buys it"
+                )
+                % {
+                    "name": auction.name,
+                    "sku": auction.external_id,
+                    "time": timezone.localtime(auction.ending_at).strftime("%H:%M"),
+                }
             )
         if options["buyers_interval"] > 0:
             lines.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
@@ -43,6 +44,9 @@ def run(command: BaseCommand, host: str, port: int, threads: int) -> None:
         _("allegro-hub is running on http://%(host)s:%(port)s/ (Ctrl+C stops it)")
         % {"host": host, "port": port}
     )
+    hint = allowed_hosts_hint(host, settings.ALLOWED_HOSTS)
+    if hint:
+        command.stderr.write(hint)
     command.stdout.flush()
     try:
         server.run()
@@ -50,3 +54,18 @@ def run(command: BaseCommand, host: str, port: int, threads: int) -> None:
         pass
     finally:
         server.close()
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def allowed_hosts_hint(host: str, allowed: list[str]) -> str:
+    """Listening beyond this machine: Django answers "Bad Request (400)" to any
+    address not in HUB_ALLOWED_HOSTS, which tells a seller nothing; say it now."""
+    if host in LOOPBACK or "*" in allowed:
+        return ""
+    return _(
+        "Listening on %(host)s: open the hub only at addresses listed in "
+        "HUB_ALLOWED_HOSTS (now: %(allowed)s), or the browser shows “Bad Request "
+        "(400)”. Example: HUB_ALLOWED_HOSTS=192.168.1.10,hub.local"
+    ) % {"host": host, "allowed": ", ".join(allowed) or "-"}
