@@ -170,6 +170,46 @@ def _token_response(response: httpx.Response) -> schemas.TokenResponse:
     return parse(schemas.TokenResponse, response)
 
 
+class InvalidClient(PermanentError):
+    """Allegro does not accept the application's Client ID and Secret."""
+
+    def user_text(self) -> str:
+        return self._with_trace(invalid_client_text())
+
+
+def invalid_client_text() -> str:
+    return _(
+        "Allegro does not accept this Client ID and Secret: check them in the "
+        "application settings at apps.developer.allegro.pl"
+    )
+
+
+def check_client_credentials(
+    channel: Channel, *, transport: httpx.BaseTransport | None = None
+) -> None:
+    """Ask for an application token, only to learn whether the secret is right.
+
+    With PKCE the code exchange never sends the secret (api-notes §2.1) and
+    `GET /me` uses the bearer token, so a wrong secret would pass Connect and
+    Test and fail only at the first refresh, 12 h later, when syncing silently
+    stops. A client_credentials request (api-notes §2.3: Basic auth, an access
+    token and no refresh token) checks the pair now; its token is not kept.
+    """
+    data = {"grant_type": "client_credentials"}
+    response = _post_form(channel, "token", data, transport=transport)
+    if response.status_code == 200:
+        return
+    code, error = _oauth_error(response)
+    if response.status_code == 401 or code in ("invalid_client", "unauthorized"):
+        raise InvalidClient(
+            "POST /auth/oauth/token: client credentials refused",
+            status=error.status,
+            trace_id=error.trace_id,
+            errors=error.errors,
+        )
+    raise error
+
+
 # ------------------------------------------------------------------ storing
 
 

@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hub.allegro import auth
 from hub.allegro.client import client_for_channel
 from hub.allegro.errors import AllegroError, AuthRevoked, TransientError
 from hub.allegro.models import Channel
@@ -31,11 +32,22 @@ class Outcome:
 def check_connection(
     channel: Channel, transport: httpx.BaseTransport | None = None
 ) -> Outcome:
-    """`GET /me` with the stored tokens (refreshed if needed): the seed's Test."""
+    """The seed's Test: the application's Client ID and Secret, then `GET /me`
+    with the stored tokens (refreshed if needed).
+
+    The secret is checked on its own (one client_credentials request) because
+    nothing else in Test or a PKCE Connect sends it (auth.check_client_credentials).
+    """
     if not channel.is_connected:
         text = _("Not connected yet: click “Connect with Allegro” first.")
         if channel.needs_reconnect:
             text = reconnect_text()
+        return Outcome(False, text)
+    try:
+        auth.check_client_credentials(channel, transport=transport)
+    except AllegroError as exc:
+        text = explain(channel, exc)
+        record_failure(channel, text, needs_reconnect=False)
         return Outcome(False, text)
     return after_connect(channel, transport)
 
@@ -182,12 +194,8 @@ def reconnect_text() -> str:
 
 def explain(channel: Channel, exc: AllegroError) -> str:
     """Allegro's error in plain words, with what to do about it."""
-    if exc.has_code("invalid_client"):
-        return _(
-            "Allegro refused the Client ID or Client Secret: check them against "
-            "your application at apps.developer.allegro.pl (production and sandbox "
-            "have different ones)."
-        )
+    if isinstance(exc, auth.InvalidClient) or exc.has_code("invalid_client"):
+        return auth.invalid_client_text()
     if isinstance(exc, AuthRevoked):
         return reconnect_text()
     if isinstance(exc, TransientError) and exc.status is None:

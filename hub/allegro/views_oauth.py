@@ -34,7 +34,17 @@ def redirect_uri(request: HttpRequest) -> str:
 
 
 def start_authorization(request: HttpRequest, channel: Channel) -> HttpResponse:
-    """Send the seller to Allegro's consent page (api-notes §2.1)."""
+    """Send the seller to Allegro's consent page (api-notes §2.1).
+
+    The code exchange (PKCE) never sends the Client Secret, so it is checked
+    here first: a wrong one is caught before the seller signs in, not 12 h
+    later at the first refresh (auth.check_client_credentials).
+    """
+    try:
+        auth.check_client_credentials(channel)
+    except AllegroError as exc:
+        messages.error(request, connection.explain(channel, exc))
+        return redirect("channel_config", pk=channel.pk)
     verifier, _challenge = auth.new_pkce_pair()
     state = auth.new_state()
     uri = redirect_uri(request)
@@ -105,6 +115,7 @@ def show_outcome(request: HttpRequest, outcome: connection.Outcome) -> None:
 def start_device(request: HttpRequest, channel: Channel) -> HttpResponse:
     """Ask Allegro for a device code and show the page that waits for it (§2.2)."""
     try:
+        auth.check_client_credentials(channel)
         device = auth.start_device_flow(channel)
     except AllegroError as exc:
         messages.error(request, connection.explain(channel, exc))

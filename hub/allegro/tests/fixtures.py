@@ -137,3 +137,12 @@ def emulator_http(emulator: HubEmulator) -> Iterator[str]:
 @pytest.fixture
 def channel_http(db: None, emulator: HubEmulator, emulator_http: str) -> Channel:
     return make_channel(emulator, url=emulator_http, name="Allegro over HTTP")
+
+
+def token_grants(emulator: Emulator) -> list[str]:
+    """The grant_type of every `POST /auth/oauth/token` the emulator saw, in order."""
+    return [
+        str((r.get("form") or {}).get("grant_type", ""))
+        for r in emulator.requests
+        if r["method"] == "POST" and r["path"] == "/auth/oauth/token"
+    ]

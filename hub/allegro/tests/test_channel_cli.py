@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from allegro_emulator import EmulatorConfig
 from allegro_emulator.server import start_background
+from hub import crypto
 from hub.allegro import options
 from hub.allegro.models import Channel
-from hub.allegro.tests.fixtures import HubEmulator, make_emulator
+from hub.allegro.tests.fixtures import HubEmulator, make_emulator, token_grants
 from hub.catalog.models import Location
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,27 @@ def test_add_with_a_refresh_token_connects(emulator: HubEmulator, emulator_http:
     # the migrated token was rotated at once: the new pair is ours alone
     assert channel.refresh_token != tokens["refresh_token"]
     assert tokens["refresh_token"] not in out
+    assert token_grants(emulator) == ["client_credentials", "refresh_token"]
+
+
+def test_add_with_a_wrong_secret_keeps_no_tokens(
+    emulator: HubEmulator, emulator_http: str
+):
+    tokens = emulator.issue_tokens(emulator.client_id, emulator.seller_id)
+    args = add_args(emulator, emulator_http)
+    args[args.index("--client-secret") + 1] = "wrong-secret"
+
+    with pytest.raises(CommandError) as raised:
+        run(*args, "--refresh-token", tokens["refresh_token"])
+
+    assert str(raised.value) == (
+        "The channel was added but not connected: Allegro does not accept this "
+        "Client ID and Secret: check them in the application settings at "
+        "apps.developer.allegro.pl"
+    )
+    assert not Channel.objects.get().is_connected
+    # the refresh token was not spent: it still works once the secret is fixed
+    assert token_grants(emulator) == ["client_credentials"]
 
 
 def test_add_with_a_used_refresh_token_keeps_the_channel_unconnected(
@@ -228,6 +250,7 @@ def test_unknown_channel():
 def test_test_command(channel_http: Channel, emulator: HubEmulator):
     out = run("test", channel_http.name)
     assert f"OK — connected as {emulator.seller_login} on allegro-pl" in out
+    assert token_grants(emulator) == ["client_credentials"]
 
     emulator.revoke_tokens(emulator.seller_id)
     with pytest.raises(CommandError, match="no longer accepts this connection"):
@@ -274,6 +297,30 @@ def test_connect_runs_the_device_flow_in_the_terminal(
     assert "/skojarz-aplikacje?code=" in out
     assert f"OK — connected as {emu.seller_login} on allegro-pl" in out
     assert Channel.objects.get().is_connected
+
+
+def test_connect_with_a_wrong_secret_asks_for_no_code(
+    emulator: HubEmulator, emulator_http: str
+):
+    args = add_args(emulator, emulator_http, name="Headless")
+    args[args.index("--client-secret") + 1] = "wrong-secret"
+    run(*args)
+
+    with pytest.raises(CommandError, match="does not accept this Client ID and Secret"):
+        run("connect", "Headless")
+
+    assert not Channel.objects.get().is_connected
+    assert token_grants(emulator) == ["client_credentials"]
+    assert emulator.count("POST", "/auth/oauth/device") == 0
+
+
+def test_test_command_with_a_wrong_secret(channel_http: Channel, emulator: HubEmulator):
+    Channel.objects.filter(pk=channel_http.pk).update(
+        client_secret_encrypted=crypto.encrypt("wrong-secret")
+    )
+
+    with pytest.raises(CommandError, match="does not accept this Client ID and Secret"):
+        run("test", channel_http.name)
 
 
 def test_connect_denied(device_emulator: tuple[HubEmulator, str]):

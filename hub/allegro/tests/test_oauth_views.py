@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from hub.allegro.models import Channel
-from hub.allegro.tests.fixtures import HubEmulator
+from hub.allegro.tests.fixtures import HubEmulator, token_grants
 from hub.allegro.views_oauth import DEVICE_SESSION_KEY, OAUTH_SESSION_KEY
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +94,8 @@ def test_connect_with_allegro_end_to_end(
     assert channel.default_currency == "PLN"
     assert not channel.needs_reconnect
     assert OAUTH_SESSION_KEY not in logged_in_client.session
-    assert emulator.count("POST", TOKEN) == 1
+    # one check of the Client Secret before the redirect, one code exchange
+    assert token_grants(emulator) == ["client_credentials", "authorization_code"]
 
 
 def test_wrong_state_stores_nothing(
@@ -110,11 +111,11 @@ def test_wrong_state_stores_nothing(
     channel = Channel.objects.get()
     assert not channel.is_connected
     assert channel.account_id == ""
-    assert emulator.count("POST", TOKEN) == 0
+    assert token_grants(emulator) == ["client_credentials"]
     # the pending connection is gone: replaying the genuine answer fails too
     replay = logged_in_client.get(callback)
     assert "state does not match" in flash(replay)[0]
-    assert emulator.count("POST", TOKEN) == 0
+    assert token_grants(emulator) == ["client_credentials"]
 
 
 def test_a_non_ascii_state_is_refused_not_a_crash(
@@ -127,7 +128,7 @@ def test_a_non_ascii_state_is_refused_not_a_crash(
 
     assert response.status_code == 302
     assert "state does not match" in flash(response)[0]
-    assert emulator.count("POST", TOKEN) == 0
+    assert token_grants(emulator) == ["client_credentials"]
 
 
 def test_callback_without_a_started_connection(logged_in_client: Client):
@@ -151,7 +152,7 @@ def test_denied_consent_connects_nothing(
         "You did not allow access on Allegro, so nothing was connected."
     ]
     assert not Channel.objects.get().is_connected
-    assert emulator.count("POST", TOKEN) == 0
+    assert token_grants(emulator) == ["client_credentials"]
 
 
 def test_expired_code_shows_allegros_refusal(
@@ -314,3 +315,70 @@ def test_device_flow_with_a_wrong_secret_says_so(
     assert response["Location"] == reverse("channel_config", args=[channel.pk])
     assert "check them" in flash(response)[0]
     assert DEVICE_SESSION_KEY not in logged_in_client.session
+
+
+# --------------------------------------------------------- wrong Client Secret
+
+WRONG_SECRET_TEXT = (
+    "Allegro does not accept this Client ID and Secret: check them in the "
+    "application settings at apps.developer.allegro.pl"
+)
+
+
+def test_connect_with_a_wrong_secret_stops_before_allegros_page(
+    logged_in_client: Client,
+    emulator: HubEmulator,
+    emulator_http: str,
+    caplog: pytest.LogCaptureFixture,
+):
+    # PKCE's code exchange never sends the secret, so without this check a wrong
+    # one would connect and fail only at the first refresh, 12 h later.
+    response = logged_in_client.post(
+        reverse("channel_new"),
+        config_data(
+            emulator, emulator_http, client_secret="wrong-secret", action="connect"
+        ),
+    )
+
+    channel = Channel.objects.get()
+    assert response["Location"] == reverse("channel_config", args=[channel.pk])
+    assert flash(response) == [WRONG_SECRET_TEXT]
+    assert OAUTH_SESSION_KEY not in logged_in_client.session
+    assert not channel.is_connected
+    assert token_grants(emulator) == ["client_credentials"]
+    assert emulator.count("GET", "/auth/oauth/authorize") == 0
+    assert "wrong-secret" not in caplog.text
+
+
+def test_device_connect_with_a_wrong_secret_asks_for_no_code(
+    logged_in_client: Client, emulator: HubEmulator, emulator_http: str
+):
+    response = logged_in_client.post(
+        reverse("channel_new"),
+        config_data(
+            emulator, emulator_http, client_secret="wrong-secret", action="device"
+        ),
+    )
+
+    channel = Channel.objects.get()
+    assert response["Location"] == reverse("channel_config", args=[channel.pk])
+    assert flash(response) == [WRONG_SECRET_TEXT]
+    assert DEVICE_SESSION_KEY not in logged_in_client.session
+    assert not channel.is_connected
+    assert token_grants(emulator) == ["client_credentials"]
+    assert emulator.count("POST", "/auth/oauth/device") == 0
+
+
+def test_device_flow_checks_the_secret_exactly_once(
+    logged_in_client: Client, emulator: HubEmulator, emulator_http: str
+):
+    start_device(logged_in_client, emulator, emulator_http)
+    user_code = logged_in_client.session[DEVICE_SESSION_KEY]["user_code"]
+    emulator.approve_device(user_code, emulator.seller_id)
+
+    assert poll(logged_in_client)["status"] == "connected"
+
+    assert token_grants(emulator) == [
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ]

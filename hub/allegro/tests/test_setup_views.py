@@ -18,7 +18,7 @@ from hub import crypto
 from hub.allegro import connection
 from hub.allegro.models import Channel, SyncCursor
 from hub.allegro.schemas import Me
-from hub.allegro.tests.fixtures import HubEmulator, make_channel
+from hub.allegro.tests.fixtures import HubEmulator, make_channel, token_grants
 
 pytestmark = pytest.mark.django_db
 
@@ -280,7 +280,7 @@ def test_test_with_good_tokens(
     channel_http.refresh_from_db()
     assert channel_http.last_error == ""
     assert emulator.count("GET", "/me") == 1
-    assert emulator.count("POST", "/auth/oauth/token") == 0
+    assert token_grants(emulator) == ["client_credentials"]
 
 
 def test_test_refreshes_an_expired_token(
@@ -297,7 +297,7 @@ def test_test_refreshes_an_expired_token(
 
     assert text.startswith("OK — connected as")
     channel_http.refresh_from_db()
-    assert emulator.count("POST", "/auth/oauth/token") == 1
+    assert token_grants(emulator) == ["client_credentials", "refresh_token"]
     assert channel_http.refresh_token != old_refresh  # rotated and stored
     assert channel_http.token_version == 2
 
@@ -323,14 +323,39 @@ def test_test_with_revoked_tokens_asks_to_reconnect(
 def test_test_with_a_wrong_secret_says_check_the_secret(
     logged_in_client: Client, channel_http: Channel, emulator: HubEmulator
 ):
-    emulator.clock.advance(hours=13)  # forces a refresh, which needs the secret
+    # given working tokens (GET /me alone would succeed) but a mistyped secret
     Channel.objects.filter(pk=channel_http.pk).update(
         client_secret_encrypted=crypto.encrypt("wrong-secret")
     )
+
     text = press_test(logged_in_client, channel_http)
-    assert "refused the Client ID or Client Secret" in text
+
+    assert text == (
+        "Allegro does not accept this Client ID and Secret: check them in the "
+        "application settings at apps.developer.allegro.pl"
+    )
+    assert "wrong-secret" not in text
     channel_http.refresh_from_db()
-    assert not channel_http.needs_reconnect
+    assert channel_http.last_error == text
+    assert not channel_http.needs_reconnect  # the tokens are fine; the secret isn't
+    assert channel_http.is_connected
+    assert token_grants(emulator) == ["client_credentials"]
+    assert emulator.count("GET", "/me") == 0
+
+
+def test_test_with_a_wrong_secret_and_an_expired_token_says_the_same(
+    logged_in_client: Client, channel_http: Channel, emulator: HubEmulator
+):
+    emulator.clock.advance(hours=13)
+    Channel.objects.filter(pk=channel_http.pk).update(
+        client_secret_encrypted=crypto.encrypt("wrong-secret"),
+        access_token_expires_at=timezone.now(),
+    )
+
+    text = press_test(logged_in_client, channel_http)
+
+    assert text.startswith("Allegro does not accept this Client ID and Secret")
+    assert token_grants(emulator) == ["client_credentials"]  # no refresh tried
 
 
 def test_test_with_an_unreachable_host(logged_in_client: Client, channel: Channel):

@@ -4,11 +4,12 @@ Each pass runs in its own process against the emulator over HTTP, on a file
 database (SQLite in a temporary data directory; PostgreSQL in a database of its
 own when the suite runs on PostgreSQL). The test kills the process after the
 emulator has seen a chosen number of its requests (plus a short random delay,
-fixed seed), changes things on Allegro between passes (new orders, payments,
-cancellations before and after payment, duplicated and reordered events), and at
-the end compares the hub's orders, lines, allocations and history with Allegro's
-checkout forms: every order once, none lost, each open line allocated once at
-the channel's fulfilment location, nothing allocated for a cancelled order.
+fixed seed), changes things on Allegro between passes (new orders, buyer edits,
+payments, cancellations before and after payment, duplicated and reordered
+events), and at the end compares the hub's orders, lines, allocations and
+history with Allegro's checkout forms: every order once, none lost, each open
+line allocated once, with its current quantity, at the channel's fulfilment
+location, nothing allocated for a cancelled order.
 """
 
 from __future__ import annotations
@@ -237,9 +238,15 @@ def test_sync_killed_at_random_moments_imports_every_order_exactly_once(
             # journal's duplicates and reordering.
             emu.clock.advance(minutes=5)
             buy(emu, offers, rng, 2)
-            for cf_id in rng.sample(sorted(emu.checkout_forms), 2):
-                if emu.checkout_form(cf_id)["status"] in ("BOUGHT", "FILLED_IN"):
-                    emu.pay(cf_id)
+            unpaid = [
+                cf_id
+                for cf_id in sorted(emu.checkout_forms)
+                if emu.checkout_form(cf_id)["status"] in ("BOUGHT", "FILLED_IN")
+            ]
+            edited, paid = rng.sample(unpaid, 2)
+            line = emu.checkout_form(edited)["lineItems"][0]["id"]
+            emu.modify(edited, {line: rng.randint(1, 4)})  # BUYER_MODIFIED
+            emu.pay(paid)
             if round_ % 3 == 1:
                 emu.inject_duplicate_events(2)
                 emu.inject_out_of_order(2)

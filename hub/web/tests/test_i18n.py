@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,14 @@ from django.utils import translation
 from hub.catalog.models import StockItem
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def back_to_english() -> Iterator[None]:
+    # A Polish request leaves Polish active in this thread; without this, tests
+    # run later (e.g. the run command's English hint) would see Polish.
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "pl" / "LC_MESSAGES"
 

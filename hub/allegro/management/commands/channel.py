@@ -106,6 +106,8 @@ class Command(BaseCommand):
             )
             return
         try:
+            # Before the refresh token is spent: a wrong secret is named as such.
+            auth.check_client_credentials(channel)
             auth.connect_with_refresh_token(channel, refresh_token)
         except AllegroError as exc:
             raise CommandError(
@@ -147,6 +149,7 @@ class Command(BaseCommand):
     def connect(self, channel: Channel) -> None:
         """Device flow (api-notes §2.2): show the code, poll until it is decided."""
         try:
+            auth.check_client_credentials(channel)
             device = auth.start_device_flow(channel)
         except AllegroError as exc:
             raise CommandError(connection.explain(channel, exc)) from None

@@ -1,0 +1,197 @@
+"""The dashboard: channel health, what needs action, the latest orders."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from hub import crypto
+from hub.allegro.models import Channel, SyncCursor
+from hub.catalog import stock
+from hub.catalog.models import StockItem
+from hub.orders.models import Order
+from hub.web import dashboard
+
+pytestmark = pytest.mark.django_db
+
+SYNCED = datetime(2026, 11, 29, 6, 30, tzinfo=UTC)
+
+
+def make_item(sku: str, on_hand: int, promised: int = 0) -> StockItem:
+    item = StockItem.objects.create(sku=sku, title=f"Item {sku}")
+    location = stock.default_location()
+    stock.set_on_hand(item, location, on_hand)
+    if promised:
+        stock.allocate(item, location, promised, f"test:{sku}")
+    return item
+
+
+def make_order(
+    number: int,
+    *,
+    status: str = Order.Status.OPEN,
+    unlinked: bool = False,
+    hours_ago: int = 0,
+) -> Order:
+    return Order.objects.create(
+        source="allegro",
+        account="1",
+        external_id=f"order-{number:03}",
+        sub_source="Shop",
+        status=status,
+        has_unlinked_lines=unlinked,
+        buyer_login=f"buyer{number}",
+        total="10.00",
+        currency="PLN",
+        bought_at=timezone.now() - timedelta(hours=hours_ago),
+    )
+
+
+def connected_channel(name: str, login: str) -> Channel:
+    return Channel.objects.create(
+        name=name,
+        account_id=f"id-{login}",
+        account_login=login,
+        refresh_token_encrypted=crypto.encrypt("refresh"),
+    )
+
+
+@pytest.fixture
+def shop() -> dict[str, Any]:
+    """Two channels (one importing old orders, one needing a reconnect), five
+    items (two oversold, two out of stock) and twelve orders."""
+    importing = connected_channel("Alpha", "alpha-shop")
+    SyncCursor.objects.create(
+        channel=importing, stream="order_events", value="77", last_success_at=SYNCED
+    )
+    SyncCursor.objects.create(
+        channel=importing, stream="order_backfill", value="2026-11-20T00:00:00+00:00"
+    )
+    broken = connected_channel("Beta", "beta-shop")
+    Channel.objects.filter(pk=broken.pk).update(
+        needs_reconnect=True,
+        last_error="Allegro rejected the refresh token; reconnect the channel",
+        last_error_at=SYNCED,
+    )
+    SyncCursor.objects.create(
+        channel=broken,
+        stream="order_events",
+        value="5",
+        last_success_at=SYNCED - timedelta(days=1),
+        last_error="Allegro rejected the refresh token; reconnect the channel",
+    )
+    items = {
+        "plenty": make_item("A-1", 5),
+        "oversold_2": make_item("B-2", 1, promised=3),
+        "empty": make_item("C-3", 0),
+        "all_promised": make_item("D-4", 2, promised=2),
+        "oversold_1": make_item("E-5", 0, promised=1),
+    }
+    orders = [make_order(n, hours_ago=n) for n in range(1, 9)]  # 8 open
+    orders[0].has_unlinked_lines = True
+    orders[0].save()
+    orders[3].has_unlinked_lines = True
+    orders[3].save()
+    make_order(9, status=Order.Status.DISPATCHED, hours_ago=9)
+    make_order(10, status=Order.Status.CANCELLED, unlinked=True, hours_ago=10)
+    make_order(11, status=Order.Status.DISPATCHED, hours_ago=11)
+    make_order(12, status=Order.Status.DISPATCHED, hours_ago=12)
+    return {"importing": importing, "broken": broken, "items": items}
+
+
+def test_counts_what_needs_action(shop: dict[str, Any]):
+    assert dashboard.order_counts() == {"open": 8, "unlinked": 2}
+    summary = dashboard.stock_summary()
+    items = shop["items"]
+    assert summary.item_count == 5
+    assert summary.oversold_count == 2
+    assert summary.out_of_stock_count == 2  # C-3 (nothing) and D-4 (all promised)
+    assert summary.oversold == [(items["oversold_2"], -2), (items["oversold_1"], -1)]
+
+
+def test_channel_health_lines(shop: dict[str, Any]):
+    alpha, beta = dashboard.channel_health()
+
+    assert alpha.channel == shop["importing"]
+    assert alpha.last_order_sync == SYNCED
+    assert alpha.sync_error == ""
+    assert alpha.progress is not None
+    assert alpha.progress.stream == "order_backfill"
+    assert alpha.progress.reached == datetime(2026, 11, 20, tzinfo=UTC)
+    assert alpha.progress.orders == 12
+    assert beta.channel == shop["broken"]
+    assert beta.channel.needs_reconnect
+    assert beta.last_order_sync == SYNCED - timedelta(days=1)
+    assert beta.sync_error.startswith("Allegro rejected the refresh token")
+    assert beta.progress is None
+
+
+def test_recent_orders_are_the_ten_newest(shop: dict[str, Any]):
+    recent = dashboard.recent_orders()
+    assert [o.external_id for o in recent] == [f"order-{n:03}" for n in range(1, 11)]
+
+
+def test_dashboard_page(logged_in_client: Client, shop: dict[str, Any]):
+    html = logged_in_client.get(reverse("dashboard")).content.decode()
+
+    orders_url = reverse("orders")
+    assert f'id="open-orders" href="{orders_url}?status=OPEN"><strong>8</strong>' in html
+    assert (
+        f'id="unlinked-orders" href="{orders_url}?status=OPEN&amp;unlinked=on">'
+        '<strong class="bad">2</strong> open orders with unlinked lines'
+    ) in html
+    assert '<strong class="bad">2</strong> items oversold' in html
+    assert "<strong>2</strong> items out of stock" in html
+    assert "5 stock items in the inventory." in html
+    assert "connected as alpha-shop" in html
+    broken = shop["broken"]
+    config_url = reverse("channel_config", args=[broken.pk])
+    assert f'href="{config_url}" id="reconnect-{broken.pk}"' in html
+    assert "needs reconnect" in html
+    assert "Importing orders from Allegro: up to" in html
+    assert "12 orders so far." in html
+    item = shop["items"]["oversold_2"]
+    assert f'href="{reverse("inventory_item_edit", args=[item.pk])}">B-2</a>' in html
+    assert len(re.findall(r'href="/orders/\d+/"', html)) == 10  # the latest
+    assert "order-011" not in html
+
+
+def test_the_links_land_on_the_filtered_lists(
+    logged_in_client: Client, shop: dict[str, Any]
+):
+    # the tile's query string is one the orders list understands
+    response = logged_in_client.get(reverse("orders") + "?status=OPEN&unlinked=on")
+    html = response.content.decode()
+    assert "order-001" in html
+    assert "order-004" in html
+    assert "order-002" not in html
+    assert "order-010" not in html  # cancelled, though unlinked
+
+
+def test_empty_hub(logged_in_client: Client):
+    html = logged_in_client.get(reverse("dashboard")).content.decode()
+    assert "No channels yet." in html
+    assert "No orders yet." in html
+    assert '<strong>0</strong> open orders' in html
+
+
+def test_queries_do_not_grow_with_the_data(
+    logged_in_client: Client, shop: dict[str, Any], django_assert_num_queries: Any
+):
+    # session + user, channels + cursors, the running backfill's order count,
+    # two order counts, item ids, levels + allocations, the oversold items
+    # shown, the latest orders
+    with django_assert_num_queries(12):
+        logged_in_client.get(reverse("dashboard"))
+    for n in range(20, 40):
+        make_order(n, unlinked=True)
+        make_item(f"X-{n}", 0, promised=1)
+    connected_channel("Gamma", "gamma-shop")
+    with django_assert_num_queries(12):
+        logged_in_client.get(reverse("dashboard"))
