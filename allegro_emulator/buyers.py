@@ -51,10 +51,17 @@ class BuyerSimulator:
         self._buyers: dict[str, dict[str, Any]] = {}
 
     def _buyer(self) -> dict[str, Any]:
-        """One of 40 regular buyers; each keeps their name and address."""
+        """One of 40 regular buyers; each keeps their name and address, also
+        across restarts from a saved state (taken from their earlier orders)."""
         login = f"demo_buyer_{self.rng.randint(1, 40):02d}"
         if login not in self._buyers:
-            self._buyers[login] = orders_mod.make_buyer(self.emu, login)
+            earlier = (
+                cf.buyer
+                for cf in self.emu.checkout_forms.values()
+                if cf.buyer.get("login") == login
+            )
+            found = next(earlier, None)
+            self._buyers[login] = found or orders_mod.make_buyer(self.emu, login)
         return dict(self._buyers[login])
 
     def _seller_ok(self, seller_id: str) -> bool:

@@ -106,6 +106,16 @@ def test_a_regular_buyer_keeps_one_name() -> None:
         names.setdefault(b["login"], set()).add((b["firstName"], b["lastName"]))
     assert len(names) > 10
     assert all(len(n) == 1 for n in names.values())
+    # A new simulator (the demo restarted) knows them by their earlier orders.
+    again = BuyerSimulator(emu, BuyerConfig(seed=9))
+    before = set(emu.checkout_forms)
+    for _ in range(100):
+        again.step()
+    for cf_id in set(emu.checkout_forms) - before:
+        b = emu.checkout_forms[cf_id].buyer
+        assert names.get(b["login"], {(b["firstName"], b["lastName"])}) == {
+            (b["firstName"], b["lastName"])
+        }
 
 
 def test_buyer_names_agree_in_gender() -> None:

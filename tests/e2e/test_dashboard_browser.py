@@ -26,7 +26,9 @@ def test_dashboard_tiles_lead_to_what_needs_action(
     make_order(1, unlinked=True)
     make_order(2)
     alpha = connected_channel("Alpha", "alpha-shop")
-    SyncCursor.objects.create(channel=alpha, stream="order_events", last_success_at=SYNCED)
+    SyncCursor.objects.create(
+        channel=alpha, stream="order_events", last_success_at=SYNCED
+    )
     SyncCursor.objects.create(
         channel=alpha, stream="order_backfill", value="2026-11-20T00:00:00+00:00"
     )
@@ -45,7 +47,9 @@ def test_dashboard_tiles_lead_to_what_needs_action(
     assert page.locator("#out-of-stock strong").inner_text() == "1"
     assert "MUG-1" in page.locator("#oversold-items").inner_text()
 
-    assert "connected as alpha-shop" in page.locator(f"#channel-{alpha.pk}").inner_text()
+    assert (
+        "connected as alpha-shop" in page.locator(f"#channel-{alpha.pk}").inner_text()
+    )
     assert "Importing orders from Allegro" in page.locator("#channels").inner_text()
 
     page.click("#unlinked-orders")

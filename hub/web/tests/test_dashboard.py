@@ -38,10 +38,11 @@ def make_order(
     status: str = Order.Status.OPEN,
     unlinked: bool = False,
     hours_ago: int = 0,
+    channel: Channel | None = None,
 ) -> Order:
     return Order.objects.create(
         source="allegro",
-        account="1",
+        account=str(channel.pk) if channel else "0",
         external_id=f"order-{number:03}",
         sub_source="Shop",
         status=status,
@@ -93,15 +94,19 @@ def shop() -> dict[str, Any]:
         "all_promised": make_item("D-4", 2, promised=2),
         "oversold_1": make_item("E-5", 0, promised=1),
     }
-    orders = [make_order(n, hours_ago=n) for n in range(1, 9)]  # 8 open
-    orders[0].has_unlinked_lines = True
-    orders[0].save()
-    orders[3].has_unlinked_lines = True
-    orders[3].save()
-    make_order(9, status=Order.Status.DISPATCHED, hours_ago=9)
-    make_order(10, status=Order.Status.CANCELLED, unlinked=True, hours_ago=10)
-    make_order(11, status=Order.Status.DISPATCHED, hours_ago=11)
-    make_order(12, status=Order.Status.DISPATCHED, hours_ago=12)
+    # Alpha's: 8 open (2 with unlinked lines), 3 dispatched, 1 cancelled
+    for n in range(1, 9):
+        make_order(n, unlinked=n in (1, 4), hours_ago=n, channel=importing)
+    make_order(9, status=Order.Status.DISPATCHED, hours_ago=9, channel=importing)
+    make_order(
+        10,
+        status=Order.Status.CANCELLED,
+        unlinked=True,
+        hours_ago=10,
+        channel=importing,
+    )
+    for n in (11, 12):
+        make_order(n, status=Order.Status.DISPATCHED, hours_ago=n, channel=importing)
     return {"importing": importing, "broken": broken, "items": items}
 
 
@@ -141,7 +146,9 @@ def test_dashboard_page(logged_in_client: Client, shop: dict[str, Any]):
     html = logged_in_client.get(reverse("dashboard")).content.decode()
 
     orders_url = reverse("orders")
-    assert f'id="open-orders" href="{orders_url}?status=OPEN"><strong>8</strong>' in html
+    assert (
+        f'id="open-orders" href="{orders_url}?status=OPEN"><strong>8</strong>' in html
+    )
     assert (
         f'id="unlinked-orders" href="{orders_url}?status=OPEN&amp;unlinked=on">'
         '<strong class="bad">2</strong> open orders with unlinked lines'
@@ -178,7 +185,7 @@ def test_empty_hub(logged_in_client: Client):
     html = logged_in_client.get(reverse("dashboard")).content.decode()
     assert "No channels yet." in html
     assert "No orders yet." in html
-    assert '<strong>0</strong> open orders' in html
+    assert "<strong>0</strong> open orders" in html
 
 
 def test_queries_do_not_grow_with_the_data(

@@ -23,6 +23,7 @@ def back_to_english() -> Iterator[None]:
     yield
     translation.activate(settings.LANGUAGE_CODE)
 
+
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale" / "pl" / "LC_MESSAGES"
 
 
