@@ -92,6 +92,10 @@ def worker_database(tmp_path: Path) -> tuple[dict[str, str], Path | None]:
     path = tmp_path / "hub.sqlite3"
     target = sqlite3.connect(path)
     connection.connection.backup(target)
+    # WAL now, once: every worker connection runs "PRAGMA journal_mode = WAL"
+    # (settings), and switching modes while others hold the file open fails with
+    # "database is locked" without waiting for busy_timeout.
+    target.execute("PRAGMA journal_mode = WAL")
     target.close()
     env["HUB_DATA_DIR"] = str(tmp_path)
     return env, path

@@ -373,6 +373,26 @@ def test_test_with_an_unreachable_host(logged_in_client: Client, channel: Channe
     assert not channel.needs_reconnect
 
 
+def test_connect_with_an_unreachable_host_stays_on_the_screen(
+    logged_in_client: Client, channel: Channel
+):
+    url = f"http://127.0.0.1:{free_port()}"
+    Channel.objects.filter(pk=channel.pk).update(api_url=url, auth_url=url)
+    channel.refresh_from_db()
+
+    response = logged_in_client.post(
+        reverse("channel_config", args=[channel.pk]),
+        form_data(channel, action="connect"),
+    )
+
+    assert response["Location"] == reverse("channel_config", args=[channel.pk])
+    assert flash(response) == [
+        f"Cannot reach {url[7:]}: check the API URL and the network connection."
+    ]
+    channel.refresh_from_db()
+    assert channel.is_connected  # the old tokens are untouched
+
+
 def test_test_shows_allegros_own_words(
     logged_in_client: Client, channel_http: Channel, emulator: HubEmulator
 ):
