@@ -207,7 +207,9 @@ def check_client_credentials(
             trace_id=error.trace_id,
             errors=error.errors,
         )
-    raise error
+    # Any other refusal (e.g. an application not allowed this grant) says nothing
+    # about the secret; the check is advisory, so it must not block connecting.
+    log.warning("Could not check the Client Secret of channel %s: %s", channel.pk, code)
 
 
 # ------------------------------------------------------------------ storing

@@ -411,3 +411,51 @@ def test_refresh_without_a_new_refresh_token_keeps_the_old_one(channel, emulator
     channel.refresh_from_db()
     assert channel.refresh_token == old_refresh
     assert channel.token_version == 2
+
+
+# ------------------------------------------------------ client secret check
+
+
+def refusing_client_credentials(
+    emulator: HubEmulator, body: dict
+) -> httpx.MockTransport:
+    """The emulator, except that the client_credentials grant gets a 400 `body`."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if b"grant_type=client_credentials" in request.content:
+            return httpx.Response(400, json=body)
+        return emulator.handle(request)
+
+    return httpx.MockTransport(handle)
+
+
+def test_wrong_secret_is_refused_by_the_client_credentials_check(new_channel, emulator):
+    new_channel.client_secret = "wrong"
+    new_channel.save()
+
+    with pytest.raises(auth.InvalidClient):
+        auth.check_client_credentials(new_channel, transport=emulator.transport)
+
+    new_channel.refresh_from_db()
+    assert new_channel.access_token_encrypted == ""
+
+
+def test_right_secret_passes_the_check_and_keeps_no_token(new_channel, emulator):
+    auth.check_client_credentials(new_channel, transport=emulator.transport)
+
+    new_channel.refresh_from_db()
+    assert new_channel.access_token_encrypted == ""
+    assert new_channel.token_version == 0
+
+
+def test_a_grant_the_application_may_not_use_does_not_block_connecting(
+    new_channel, emulator, caplog
+):
+    # An application without the client_credentials grant says nothing about its
+    # secret: the check must let the seller connect.
+    transport = refusing_client_credentials(emulator, {"error": "unauthorized_client"})
+
+    auth.check_client_credentials(new_channel, transport=transport)
+
+    assert "unauthorized_client" in caplog.text
+    assert emulator.client_secret not in caplog.text
