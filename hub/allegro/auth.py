@@ -55,7 +55,7 @@ from hub.allegro.errors import (
     AuthRevoked,
     InvalidRequest,
     PermanentError,
-    RateLimited,
+    TokenRateLimited,
     TransientError,
     parse_error_details,
     retry_after_seconds,
@@ -120,7 +120,7 @@ def _post_form(
     """POST a form to Allegro's OAuth host; parameters in the body (api-notes §2.1).
 
     Returns 200 and 4xx responses for the caller to read; raises Transient /
-    RateLimited for what a later try may fix.
+    TokenRateLimited for what a later try may fix.
     """
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if basic:
@@ -135,8 +135,9 @@ def _post_form(
         ) from None
     trace_id = response.headers.get("Trace-Id")
     if response.status_code == 429:
-        # api-notes §9: there is a per-user limit on generated tokens.
-        raise RateLimited(
+        # api-notes §2.4, §9: a per-user limit on generated tokens; it does not
+        # block the Client ID, so it must not pause the shared request budget.
+        raise TokenRateLimited(
             f"POST /auth/oauth/{endpoint}: too many token requests",
             retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             trace_id=trace_id,
@@ -538,6 +539,23 @@ def _refresh_refused(
     )
 
 
+def mark_needs_reconnect(channel_id: int, version: int) -> None:
+    """Allegro refused the channel's tokens for good: stop using them.
+
+    Only if the pair is still ``version``: a reconnect meanwhile stored a new one.
+    """
+    marked = Channel.objects.filter(pk=channel_id, token_version=version).update(
+        needs_reconnect=True,
+        last_error=_(
+            "Allegro refused the channel's access even after a token refresh; "
+            "reconnect the channel"
+        ),
+        last_error_at=timezone.now(),
+    )
+    if marked:
+        log.warning("Channel %s: a fresh access token was refused (401)", channel_id)
+
+
 class ChannelAuth(httpx.Auth):
     """Bearer auth from the channel row; refreshes when expired, or once on 401."""
 
@@ -554,6 +572,9 @@ class ChannelAuth(httpx.Auth):
             state = self._state
         if state is None or not state.usable(timezone.now()):
             state = read_tokens(self.channel.pk)
+        if state.needs_reconnect:
+            # Not even with a token that looks valid: Allegro refused it already.
+            raise AuthRevoked("the channel must be reconnected to Allegro")
         if not state.usable(timezone.now()):
             state = fresh_tokens(self.channel, state.version, transport=self.transport)
         with self._lock:
@@ -577,7 +598,15 @@ class ChannelAuth(httpx.Auth):
         # Expired or rotated elsewhere: refresh (or pick up the new pair) once.
         state = self._after_rejection(state)
         request.headers["Authorization"] = f"Bearer {state.access_token}"
-        yield request
+        response = yield request
+        if response.status_code == 401:
+            # A brand-new token refused too: the grant is gone (the seller
+            # unlinked the app, changed the password…). Refreshing again on
+            # every sync would only burn the per-user token limit (api-notes
+            # §2.4), so stop until the seller reconnects.
+            with self._lock:
+                self._state = None
+            mark_needs_reconnect(self.channel.pk, state.version)
 
     def auth_flow(
         self, request: httpx.Request

@@ -5,6 +5,7 @@ Callers decide what to do by the class alone:
     AllegroError
     ├── TransientError      timeouts, connection errors, 5xx: retry later
     │   └── RateLimited     429: wait ``retry_after`` seconds, then retry
+    │       └── TokenRateLimited  429 on a token refresh: that channel only
     ├── AuthRevoked         refresh token rejected: the seller must reconnect
     └── PermanentError      validation and other 4xx: retrying will not help
         ├── NotFound        404: gone or archived (api-notes §7: 60 days after end)
@@ -136,6 +137,21 @@ class RateLimited(TransientError):
                 "%(seconds)d seconds and tries again automatically."
             )
             % {"seconds": round(self.retry_after)}
+        )
+
+
+class TokenRateLimited(RateLimited):
+    """429 from the token endpoint: Allegro's per-user limit on generated tokens
+    (api-notes §2.4, §9). It concerns one seller's refresh, not the Client ID's
+    request budget: other sellers' calls go on, and this channel's refresh is not
+    retried at once (every try generates a token) but by its next sync."""
+
+    def user_text(self) -> str:
+        return self._with_trace(
+            _(
+                "Allegro refused a new access token for this account for now (too "
+                "many tokens generated). The hub tries again at the next sync."
+            )
         )
 
 

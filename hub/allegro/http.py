@@ -4,8 +4,10 @@
 ID's limiter, classifies failures once (errors.classify) and retries what is
 safe. TransientError and RateLimited are retried with exponential backoff plus
 jitter, bounded by ``max_attempts`` and ``max_retry_seconds``; PermanentError
-never. Non-idempotent POSTs (shipments, new offers) are retried only when
-Allegro provably did not process them (429, connection refused).
+never, nor a 429 from the token endpoint (TokenRateLimited: one seller's limit,
+so it neither pauses the Client ID nor retries at once). Non-idempotent POSTs
+(shipments, new offers) are retried only when Allegro provably did not process
+them (429, connection refused).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hub.allegro.errors import (
     AllegroError,
     MalformedResponse,
     RateLimited,
+    TokenRateLimited,
     TransientError,
     classify,
 )
@@ -177,7 +180,11 @@ class HttpSession:
             error = self._attempt(method, path, params, content, headers)
             if isinstance(error, httpx.Response):
                 return error
-            if isinstance(error, RateLimited) and self.limiter is not None:
+            if (
+                isinstance(error, RateLimited)
+                and not isinstance(error, TokenRateLimited)
+                and self.limiter is not None
+            ):
                 # Hold every request on this Client ID, not just this one, and
                 # also when this one gives up: the block is the Client ID's.
                 self.limiter.pause(self.limiter_key, error.retry_after)
@@ -227,6 +234,10 @@ class HttpSession:
         self, error: AllegroError, idempotent: bool, attempt: int
     ) -> bool:
         if attempt >= self.max_attempts or not isinstance(error, TransientError):
+            return False
+        if isinstance(error, TokenRateLimited):
+            # Each try would generate a token and deepen the per-user limit
+            # (api-notes §2.4): the channel's next sync refreshes again.
             return False
         # Non-idempotent POSTs: only when Allegro cannot have acted on them.
         return idempotent or isinstance(error, RateLimited | _NotSent)

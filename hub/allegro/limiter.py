@@ -118,6 +118,15 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(tonumber(oldest[2]) + window - now, 1)
 """
 
+# KEYS[1] = the key's pause flag; ARGV[1] = the pause (ms). A shorter pause
+# never cuts a longer one already set (PTTL is -2 when there is none).
+_PAUSE = """
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], 1, 'PX', ARGV[1])
+end
+return 0
+"""
+
 
 class RedisLimiter:
     """The same sliding log, kept in Redis so all processes share one budget."""
@@ -133,10 +142,10 @@ class RedisLimiter:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
         self.per_minute = per_minute
-        self._redis = redis_client
         self._prefix = prefix
         self._sleep = sleep
         self._script = redis_client.register_script(_SLIDING_LOG)
+        self._pause = redis_client.register_script(_PAUSE)
 
     def _try(self, key: str) -> float:
         import redis
@@ -158,7 +167,7 @@ class RedisLimiter:
 
         milliseconds = max(int(seconds * 1000), 1)
         try:
-            self._redis.set(self._prefix + key + ":paused", 1, px=milliseconds)
+            self._pause(keys=[self._prefix + key + ":paused"], args=[milliseconds])
         except redis.RedisError as exc:
             # Best effort: the caller still waits (or gives up) on its own, and
             # the next acquire() reports Redis being down as a TransientError.

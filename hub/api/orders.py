@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from hub.orders.linking import LinkError, link_line_by_hand
-from hub.orders.models import Order, OrderLine
+from hub.orders.models import ImportProblem, Order, OrderLine
 from hub.orders.serialize import event_data, line_data, order_data
 
 router = Router(tags=["orders"])
@@ -99,6 +99,17 @@ class Message(Schema):
     detail: str
 
 
+class ProblemOut(Schema):
+    source: str
+    account: str
+    external_id: str = Field(description="The order the channel could not import.")
+    sub_source: str
+    reason: str = Field(description="Why, in plain words.")
+    first_seen_at: datetime
+    last_seen_at: datetime = Field(description="The last time it was tried.")
+    attempts: int
+
+
 def cursor_of(order: Order) -> str:
     return f"{order.updated_at.isoformat()}_{order.pk}"
 
@@ -172,3 +183,23 @@ def link_line(
         raise HttpError(422, str(exc)) from None
     line = OrderLine.objects.select_related("stock_item").get(pk=line.pk)
     return LineOut(**line_data(line))
+
+
+@router.get("/order-problems", response=list[ProblemOut])
+def list_order_problems(request: HttpRequest) -> list[ProblemOut]:
+    """Orders a channel offered but the hub could not import (no lines, a
+    quantity of 0, an unreadable answer, …), oldest first. Each sync pass tries
+    them again; one that imports leaves this list."""
+    return [
+        ProblemOut(
+            source=p.source,
+            account=p.account,
+            external_id=p.external_id,
+            sub_source=p.sub_source,
+            reason=p.reason,
+            first_seen_at=p.first_seen_at,
+            last_seen_at=p.last_seen_at,
+            attempts=p.attempts,
+        )
+        for p in ImportProblem.objects.all()
+    ]

@@ -14,6 +14,24 @@ from hub.catalog.rows import ON_HAND_MAX, parse_ean, parse_sku
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
+class InventoryFilterForm(forms.Form):
+    """The inventory list's search box and stock filter (GET)."""
+
+    OVERSOLD = "oversold"
+    OUT_OF_STOCK = "out_of_stock"
+
+    q = forms.CharField(required=False, max_length=255)
+    stock = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("", _("All items")),
+            (OVERSOLD, _("Oversold (available below 0)")),
+            (OUT_OF_STOCK, _("Out of stock (available 0)")),
+        ],
+    )
+
+
 class StockItemForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = StockItem

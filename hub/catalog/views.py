@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hub.catalog import csvio, stock
-from hub.catalog.forms import ImportForm, LevelsForm, LocationForm, StockItemForm
+from hub.catalog.forms import (
+    ImportForm,
+    InventoryFilterForm,
+    LevelsForm,
+    LocationForm,
+    StockItemForm,
+)
 from hub.catalog.models import Location, StockItem
 from hub.catalog.rows import RowsInvalid
 
@@ -22,29 +28,42 @@ SHOWN_ERRORS = 100
 
 @require_GET
 def inventory(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    items = StockItem.objects.order_by("sku")
+    filters = InventoryFilterForm(request.GET)
+    # A bad value (a hand-edited address) is left out and shown as an error.
+    filters.is_valid()
+    query = filters.cleaned_data.get("q", "").strip()
+    wanted = filters.cleaned_data.get("stock", "")
+    items = stock.annotate_available(StockItem.objects.order_by("sku"))
     if query:
         items = items.filter(
             Q(sku__icontains=query) | Q(title__icontains=query) | Q(ean=query)
         )
+    if wanted == InventoryFilterForm.OVERSOLD:
+        items = items.filter(available__lt=0)
+    elif wanted == InventoryFilterForm.OUT_OF_STOCK:
+        items = items.filter(available=0)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    ids = [item.pk for item in page]
+    shown: list[stock.ItemWithAvailable] = list(page.object_list)
     # A fixed number of queries per page, however many items or locations.
-    on_hand = stock.on_hand_by_item_location(ids)
-    allocated = stock.allocated_by_item(ids)
-    available = stock.available_by_item(ids)
+    on_hand = stock.on_hand_by_item_location(item.pk for item in shown)
     locations = list(Location.objects.all())
     rows = [
         {
             "item": item,
             "on_hand": [on_hand.get((item.pk, loc.pk)) for loc in locations],
-            "allocated": allocated[item.pk],
-            "available": available[item.pk],
+            "allocated": item.allocated_total,
+            "available": item.available,
         }
-        for item in page
+        for item in shown
     ]
-    context = {"page": page, "rows": rows, "locations": locations, "query": query}
+    context = {
+        "page": page,
+        "rows": rows,
+        "locations": locations,
+        "query": query,
+        "filters": filters,
+        "filtered": bool(query or wanted),
+    }
     return render(request, "catalog/inventory.html", context)
 
 

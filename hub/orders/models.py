@@ -195,3 +195,33 @@ class Dispatch(models.Model):
 
     class Meta:
         ordering = ["dispatched_at", "id"]
+
+
+class ImportProblem(models.Model):
+    """An order the channel offered but the hub could not use (no lines, a
+    quantity of 0, a response it could not read, …): set aside so later orders
+    still come in, retried on every pass, shown to the seller until it imports.
+
+    Channel-agnostic like Order: (source, account, external_id) name the order.
+    """
+
+    source = models.CharField(max_length=32)
+    account = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=100)
+    sub_source = models.CharField(_("sub-source"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"))
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["first_seen_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "account", "external_id"],
+                name="one_problem_per_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sub_source or self.source} {self.external_id}: {self.reason}"

@@ -15,11 +15,12 @@ from django.views.decorators.http import require_POST
 
 from hub.orders.forms import DispatchForm, LinkLineForm, OrderFilterForm
 from hub.orders.linking import LinkError, link_line_by_hand
-from hub.orders.models import Order, OrderLine
+from hub.orders.models import ImportProblem, Order, OrderLine
 from hub.orders.paging import page_of
 from hub.orders.stock import NotDispatchable, dispatch_order
 
 PAGE_SIZE = 50
+SHOWN_PROBLEMS = 20  # orders set aside, listed above the orders
 
 
 def channel_names() -> list[str]:
@@ -70,6 +71,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
         if page.previous_key
         else "",
         "first_url": "?" + urlencode(filters),
+        # Orders a channel could not import: few, and the seller must see them.
+        "problem_count": ImportProblem.objects.count(),
+        "problems": ImportProblem.objects.all()[:SHOWN_PROBLEMS],
     }
     return render(request, "orders/list.html", context)
 

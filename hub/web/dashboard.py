@@ -1,25 +1,23 @@
 """What the front page shows: each channel's health, what needs action, the
 latest orders. Plain functions, a fixed number of queries whatever the size of
-the catalogue or the order book (per 5 000 stock items, two more)."""
+the catalogue or the order book."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Count, Q
+
 from hub.allegro.models import Channel
 from hub.allegro.sync.orders import JOURNAL
-from hub.allegro.sync.progress import ImportProgress, order_import_progress
+from hub.allegro.sync.progress import ImportProgress, import_progress_by_channel
 from hub.catalog import stock
 from hub.catalog.models import StockItem
 from hub.orders.models import Order
 
 RECENT_ORDERS = 10
 SHOWN_ITEMS = 10
-# available_by_item takes a list of ids; SQLite refuses a query with more than
-# 32 766 parameters, so a big catalogue is read in slices.
-ITEM_SLICE = 5000
 
 
 @dataclass(frozen=True)
@@ -39,18 +37,20 @@ class StockSummary:
 
 
 def channel_health() -> list[ChannelHealth]:
-    """One line per channel (two queries, and one more per running import)."""
+    """One line per channel (two queries, and one more if any import runs)."""
+    channels = list(Channel.objects.order_by("name").prefetch_related("cursors"))
+    # The channel list's helper: it counts the orders (one grouped query) only
+    # while an import runs (the first sync, or after a gap in the journal).
+    progress = import_progress_by_channel(channels)
     lines = []
-    for channel in Channel.objects.order_by("name").prefetch_related("cursors"):
+    for channel in channels:
         journal = next((c for c in channel.cursors.all() if c.stream == JOURNAL), None)
         lines.append(
             ChannelHealth(
                 channel=channel,
                 last_order_sync=journal.last_success_at if journal else None,
                 sync_error=journal.last_error if journal else "",
-                # The channel list's helper: it counts the orders only while an
-                # import runs (the first sync, or after a gap in the journal).
-                progress=order_import_progress(channel),
+                progress=progress.get(channel.pk),
             )
         )
     return lines
@@ -70,24 +70,19 @@ def recent_orders() -> list[Order]:
 
 
 def stock_summary() -> StockSummary:
-    """Oversold and out-of-stock items, from the catalogue's own stock rules."""
-    ids = list(StockItem.objects.order_by("pk").values_list("pk", flat=True))
-    available: dict[int, int] = {}
-    for chunk in _slices(ids, ITEM_SLICE):
-        available.update(stock.available_by_item(chunk))
-    oversold_ids = sorted(
-        (pk for pk, qty in available.items() if qty < 0),
-        key=lambda pk: (available[pk], pk),
+    """Oversold and out-of-stock items, counted by the database with the
+    catalogue's own rule (stock.annotate_available): two queries however big
+    the catalogue, and the same numbers the inventory's filtered lists show."""
+    items = stock.annotate_available(StockItem.objects.all())
+    counts = items.aggregate(
+        items=Count("pk"),
+        oversold=Count("pk", filter=Q(available__lt=0)),
+        out_of_stock=Count("pk", filter=Q(available=0)),
     )
-    shown = StockItem.objects.in_bulk(oversold_ids[:SHOWN_ITEMS])
+    worst = items.filter(available__lt=0).order_by("available", "pk")[:SHOWN_ITEMS]
     return StockSummary(
-        item_count=len(ids),
-        oversold_count=len(oversold_ids),
-        out_of_stock_count=sum(1 for qty in available.values() if qty == 0),
-        oversold=[(shown[pk], available[pk]) for pk in oversold_ids[:SHOWN_ITEMS]],
+        item_count=counts["items"],
+        oversold_count=counts["oversold"],
+        out_of_stock_count=counts["out_of_stock"],
+        oversold=[(item, item.available) for item in worst],
     )
-
-
-def _slices(ids: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from hub.catalog.forms import InventoryFilterForm
 from hub.orders.models import Order
 from hub.web import dashboard as board
 
@@ -15,5 +16,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "stock": board.stock_summary(),
         "recent_orders": board.recent_orders(),
         "open_status": Order.Status.OPEN.value,
+        "oversold_filter": InventoryFilterForm.OVERSOLD,
+        "out_of_stock_filter": InventoryFilterForm.OUT_OF_STOCK,
     }
     return render(request, "web/dashboard.html", context)

@@ -18,6 +18,12 @@ The flow, per pass:
    journal at its latest event and re-read every form *updated* since then
    (a "gap" cursor over ``updatedAt`` windows).
 
+A checkout form the hub cannot use (no lines, a quantity of 0, a response it
+cannot read) is set aside, not imported and not allowed to stop the channel: it is
+recorded as an import problem (hub.orders.problems) in the same transaction as the
+page that met it, the cursor moves on, and every pass first re-reads the forms set
+aside; one that has been fixed is imported then and its problem row removed.
+
 Network I/O always happens before the transaction it feeds. A crash anywhere leaves
 the cursors at the last committed page; the next pass re-reads from there and the
 upserts (unique per channel × checkout form) make re-reading harmless.
@@ -36,12 +42,13 @@ from django.utils.translation import gettext as _
 
 from hub.allegro import schemas
 from hub.allegro.client import AllegroClient
-from hub.allegro.errors import AllegroError, NotFound
+from hub.allegro.errors import AllegroError, MalformedResponse, NotFound
 from hub.allegro.models import Channel, Listing, SyncCursor
 from hub.allegro.sync.order_mapping import UnusableForm, map_checkout_form
 from hub.catalog.stock import default_location
 from hub.orders.importing import Account, IncomingOrder, SaveCounts, save_orders
 from hub.orders.models import Order
+from hub.orders.problems import open_problems, record_problems, resolve_problems
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +66,7 @@ WINDOW = timedelta(days=7)  # backfill window; the client splits a full window
 SAVE_BATCH = 100  # forms per transaction while backfilling
 ORDER_LIFETIME = timedelta(days=365)
 CLOCK_SKEW = timedelta(hours=1)
+SHOWN_PROBLEMS = 5  # set-aside forms listed in the summary line
 
 Progress = Callable[[str], None]
 
@@ -76,6 +84,10 @@ class OrderSyncResult:
     unlinked_lines: int = 0
     missing_forms: list[str] = field(default_factory=list)
     rebootstrapped: bool = False
+    retried: int = 0  # forms set aside earlier, read again this pass
+    recovered: int = 0  # of the forms set aside, imported now
+    # Every form set aside after this pass (id → reason), new or older.
+    set_aside: dict[str, str] = field(default_factory=dict)
 
     def add(self, counts: SaveCounts) -> None:
         self.created += counts.created
@@ -107,6 +119,20 @@ class OrderSyncResult:
             text += "; " + _("%(n)d checkout forms not found on Allegro") % {
                 "n": len(self.missing_forms)
             }
+        if self.recovered:
+            text += "; " + _("%(n)d checkout forms set aside earlier now imported") % {
+                "n": self.recovered
+            }
+        if self.set_aside:
+            shown = list(self.set_aside.items())[:SHOWN_PROBLEMS]
+            text += "; " + _(
+                "%(n)d checkout forms set aside, not imported (retried on every "
+                "pass): %(list)s"
+            ) % {
+                "n": len(self.set_aside),
+                "list": "; ".join(f"{form_id}: {why}" for form_id, why in shown)
+                + ("; …" if len(self.set_aside) > len(shown) else ""),
+            }
         return text
 
 
@@ -134,16 +160,16 @@ def sync_orders(
     try:
         _start_journal(channel, client, started, say)
         _restart_after_gap(channel, client, started, result, say)
+        _retry_set_aside(channel, client, result, say)
         for stream, by in ((BACKFILL, "boughtAt"), (GAP, "updatedAt")):
             _read_windows(channel, client, stream, by, result, say)
         _follow_journal(channel, client, event_page, result, say)
     except AllegroError as exc:
         _record_failure(channel, exc.user_text())
         raise
-    except UnusableForm as exc:
-        # Stop rather than skip: skipping would lose the order for good.
-        _record_failure(channel, str(exc))
-        raise
+    result.set_aside = {
+        p.external_id: p.reason for p in open_problems(SOURCE, str(channel.pk))
+    }
     SyncCursor.objects.filter(channel=channel, stream=JOURNAL).update(
         last_success_at=started, last_error="", last_error_at=None
     )
@@ -297,9 +323,9 @@ def _follow_journal(
         if not events or events[-1].id == cursor.value:
             return  # nothing after the cursor (never loop on an echoed `from`)
         result.events += len(events)
-        forms = _read_changed_forms(channel, client, events, result)
+        forms, unreadable = _read_changed_forms(channel, client, events, result)
         with transaction.atomic():
-            _save_forms(channel, forms, _describe(events), result)
+            _save_forms(channel, forms, _describe(events), result, unreadable)
             _move_cursor(cursor, events[-1].id)
         say(
             _("Read %(events)d events up to %(id)s.")
@@ -314,11 +340,13 @@ def _read_changed_forms(
     client: AllegroClient,
     events: list[schemas.OrderEvent],
     result: OrderSyncResult,
-) -> list[schemas.CheckoutForm]:
+) -> tuple[list[schemas.CheckoutForm], dict[str, str]]:
     """Each checkout form the page names once — unless we already hold that revision.
 
     An event's revision equal to the stored one means we have read the form at least
     as new as that event, so a duplicate or replayed event costs no request.
+    Returns the forms read and the ids of those Allegro answered unreadably
+    (→ reason), to be set aside with the page.
     """
     revisions: dict[str, set[str]] = {}
     for event in events:
@@ -331,10 +359,21 @@ def _read_changed_forms(
             source=SOURCE, account=str(channel.pk), external_id__in=list(revisions)
         ).values_list("external_id", "revision")
     )
+    wanted = [
+        form_id
+        for form_id, seen in revisions.items()
+        # (revision is optional in both: none known = read it)
+        if not (stored.get(form_id) and seen == {stored[form_id]})
+    ]
+    return _read_forms(client, wanted, result)
+
+
+def _read_forms(
+    client: AllegroClient, form_ids: list[str], result: OrderSyncResult
+) -> tuple[list[schemas.CheckoutForm], dict[str, str]]:
     forms: list[schemas.CheckoutForm] = []
-    for form_id, seen in revisions.items():
-        if stored.get(form_id) and seen == {stored[form_id]}:
-            continue  # (revision is optional in both: none known = read it)
+    unreadable: dict[str, str] = {}
+    for form_id in form_ids:
         try:
             forms.append(client.get_checkout_form(form_id))
         except NotFound:
@@ -342,8 +381,36 @@ def _read_changed_forms(
             # counted, so the journal does not stall on it forever.
             log.warning("checkout form %s not found; skipped", form_id)
             result.missing_forms.append(form_id)
+        except MalformedResponse as exc:
+            # One order Allegro describes in a way we cannot read must not hold
+            # up every later one: it is set aside and read again on every pass.
+            log.warning("checkout form %s unreadable; set aside: %s", form_id, exc)
+            unreadable[form_id] = exc.user_text()
     result.forms_read += len(forms)
-    return forms
+    return forms, unreadable
+
+
+def _retry_set_aside(
+    channel: Channel, client: AllegroClient, result: OrderSyncResult, say: Progress
+) -> None:
+    """Read every form set aside earlier again: a fixed one is imported now."""
+    problems = open_problems(SOURCE, str(channel.pk))
+    if not problems:
+        return
+    say(
+        _("Reading %(n)d checkout forms set aside earlier again.")
+        % {"n": len(problems)}
+    )
+    form_ids = [problem.external_id for problem in problems]
+    result.retried += len(form_ids)
+    forms, unreadable = _read_forms(client, form_ids, result)
+    read = {form.id for form in forms} | set(unreadable)
+    # Not found any more (not this seller's, or archived): nothing is left to
+    # import; counted in missing_forms, like the journal's.
+    gone = [form_id for form_id in form_ids if form_id not in read]
+    with transaction.atomic():
+        resolve_problems(SOURCE, str(channel.pk), gone)
+        _save_forms(channel, forms, "retry of a set-aside form", result, unreadable)
 
 
 def _describe(events: list[schemas.OrderEvent]) -> str:
@@ -359,36 +426,59 @@ def _save_forms(
     forms: list[schemas.CheckoutForm],
     source: str,
     result: OrderSyncResult,
+    unreadable: dict[str, str] | None = None,
 ) -> None:
-    """Upsert these forms' orders (inside the caller's transaction, if any)."""
-    if not forms:
+    """Upsert these forms' orders and set aside the unusable ones, atomically
+    (inside the caller's transaction, if any): a form that imports ends its
+    problem, one that does not is recorded (again) with the reason."""
+    incoming, unusable = _incoming_orders(channel, forms, source)
+    unusable = {**(unreadable or {}), **unusable}
+    if not incoming and not unusable:
         return
-    incoming = _incoming_orders(channel, forms, source)
+    with transaction.atomic():
+        account = str(channel.pk)
+        record_problems(SOURCE, account, channel.name, unusable)
+        if incoming:
+            result.add(save_orders(_account(channel, incoming), incoming))
+            result.recovered += resolve_problems(
+                SOURCE, account, [order.external_id for order in incoming]
+            )
+
+
+def _account(channel: Channel, incoming: list[IncomingOrder]) -> Account:
     offer_ids = {line.offer_id for order in incoming for line in order.lines}
     links = dict(
         Listing.objects.filter(
             channel=channel, offer_id__in=offer_ids, stock_item__isnull=False
         ).values_list("offer_id", "stock_item_id")
     )
-    account = Account(
+    return Account(
         source=SOURCE,
         account=str(channel.pk),
         location=channel.fulfilment_location or default_location(),
         listing_links={k: v for k, v in links.items() if v is not None},
         link_by_title=channel.link_by_title,
     )
-    result.add(save_orders(account, incoming))
 
 
 def _incoming_orders(
     channel: Channel, forms: list[schemas.CheckoutForm], source: str
-) -> list[IncomingOrder]:
+) -> tuple[list[IncomingOrder], dict[str, str]]:
+    """The forms' orders, and the forms the hub cannot use (id → reason)."""
     by_id: dict[str, IncomingOrder] = {}
+    unusable: dict[str, str] = {}
     for form in forms:
-        order = map_checkout_form(form, channel.name, channel.default_currency)
         # A form read twice in one batch: the later read wins.
+        try:
+            order = map_checkout_form(form, channel.name, channel.default_currency)
+        except UnusableForm as exc:
+            # Never import garbage, never lose it: set aside, retried each pass.
+            unusable[form.id] = str(exc)
+            by_id.pop(form.id, None)
+            continue
+        unusable.pop(form.id, None)
         by_id[order.external_id] = replace(order, source_event=f"allegro: {source}")
-    return list(by_id.values())
+    return list(by_id.values()), unusable
 
 
 def _move_cursor(cursor: SyncCursor, value: str) -> None:

@@ -459,3 +459,71 @@ def test_a_grant_the_application_may_not_use_does_not_block_connecting(
 
     assert "unauthorized_client" in caplog.text
     assert emulator.client_secret not in caplog.text
+
+
+def test_fresh_token_refused_marks_channel_and_later_syncs_do_not_refresh(
+    channel, emulator, instant_retries
+):
+    """401 even with the token just refreshed: the grant is gone. Refreshing on
+    every later sync would burn the per-user token limit (api-notes §2.4)."""
+    emulator.clock.advance(hours=13)  # Allegro says the access token expired
+
+    def revoke_after_refresh(request: httpx.Request) -> httpx.Response:
+        response = emulator.handle(request)
+        if request.url.path == "/auth/oauth/token" and response.status_code == 200:
+            emulator.revoke_tokens(emulator.seller_id)  # e.g. the app was unlinked
+        return response
+
+    transport = httpx.MockTransport(revoke_after_refresh)
+    with pytest.raises(AuthRevoked):
+        client_for_channel(channel, transport=transport, **instant_retries).me()
+
+    channel.refresh_from_db()
+    assert [(r["path"], r["status"]) for r in emulator.requests] == [
+        ("/me", 401),
+        ("/auth/oauth/token", 200),
+        ("/me", 401),
+    ]
+    assert channel.needs_reconnect is True
+    assert channel.last_error == (
+        "Allegro refused the channel's access even after a token refresh; "
+        "reconnect the channel"
+    )
+    assert channel.last_error_at is not None
+
+    # the next sync, with a new client: nothing is sent, no token is generated
+    emulator.clear_requests()
+    with pytest.raises(AuthRevoked):
+        client_for_channel(channel, transport=transport, **instant_retries).me()
+    assert emulator.count("POST", "/auth/oauth/token") == 0
+    assert emulator.requests == []
+
+    # until the seller reconnects
+    auth.store_tokens(
+        channel, emulator.issue_tokens(emulator.client_id, emulator.seller_id)
+    )
+    client = client_for_channel(channel, transport=transport, **instant_retries)
+    assert client.me().id == emulator.seller_id
+
+
+def test_same_client_stops_after_a_fresh_token_is_refused(
+    channel, emulator, instant_retries
+):
+    emulator.clock.advance(hours=13)
+
+    def revoke_after_refresh(request: httpx.Request) -> httpx.Response:
+        response = emulator.handle(request)
+        if request.url.path == "/auth/oauth/token":
+            emulator.revoke_tokens(emulator.seller_id)
+        return response
+
+    client = client_for_channel(
+        channel, transport=httpx.MockTransport(revoke_after_refresh), **instant_retries
+    )
+    with pytest.raises(AuthRevoked):
+        client.me()
+    with pytest.raises(AuthRevoked):
+        client.me()
+
+    assert emulator.count("POST", "/auth/oauth/token") == 1
+    assert emulator.count("GET", "/me") == 2  # both from the first call

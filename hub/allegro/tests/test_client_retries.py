@@ -11,8 +11,14 @@ import pytest
 from django.utils import timezone
 
 from allegro_emulator import EmulatorConfig
+from hub.allegro import auth
 from hub.allegro.client import AllegroClient, client_for_channel
-from hub.allegro.errors import PermanentError, RateLimited, TransientError
+from hub.allegro.errors import (
+    PermanentError,
+    RateLimited,
+    TokenRateLimited,
+    TransientError,
+)
 from hub.allegro.http import backoff_delay
 from hub.allegro.limiter import LocalLimiter
 from hub.allegro.models import Channel
@@ -321,3 +327,42 @@ def test_real_429_block_is_waited_out_without_retry_after(db):
     assert logins == [emulator.seller_login] * 4
     assert [r["status"] for r in emulator.requests] == [200, 200, 200, 429, 200]
     assert slept == [60.0]
+
+
+def test_token_endpoint_429_holds_only_that_channels_refresh(
+    channel, emulator, instant_retries, retry_sleeps
+):
+    """Allegro's per-user token limit (api-notes §2.4, §9) is not the Client ID's
+    block: other sellers on the same application keep calling, and the refresh
+    is not retried at once (each try would generate another token)."""
+    other_seller = emulator.add_seller("drugi-sklep")
+    other = Channel.objects.get(pk=channel.pk)
+    other.pk, other.name, other.account_id = None, "Second shop", other_seller
+    other.save()
+    auth.store_tokens(other, emulator.issue_tokens(emulator.client_id, other_seller))
+    Channel.objects.filter(pk=channel.pk).update(
+        access_token_expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    emulator.add_fault("^/auth/oauth/token$", "429")
+    limiter = instant_retries["limiter"]
+    client = client_for_channel(
+        channel, transport=emulator.transport, **instant_retries
+    )
+    other_client = client_for_channel(
+        other, transport=emulator.transport, **instant_retries
+    )
+
+    with pytest.raises(TokenRateLimited):
+        client.me()
+    other_login = other_client.me().login
+
+    channel.refresh_from_db()
+    assert other_login == "drugi-sklep"
+    assert emulator.count("POST", "/auth/oauth/token") == 1
+    assert retry_sleeps == []  # neither a retry nor a wait for the other seller
+    assert limiter.acquire(emulator.client_id) == 0.0
+    assert channel.refresh_lease_until is None
+    assert channel.needs_reconnect is False
+    # the next sync refreshes again
+    assert client.me().login == emulator.seller_login
+    assert emulator.count("POST", "/auth/oauth/token") == 2

@@ -238,3 +238,19 @@ def test_unreachable_redis_during_a_pause_is_only_logged(caplog):
     limiter.pause("client", 60)  # must not raise a redis error into the client
 
     assert "Could not share a 429 pause" in caplog.text
+
+
+def test_redis_pause_never_cuts_a_longer_pause(redis_client):
+    prefix = f"allegro-hub-test-{uuid.uuid4().hex}:"
+    worker_a = RedisLimiter(redis_client, 100, prefix=prefix, sleep=refuse_to_sleep)
+    worker_b = RedisLimiter(redis_client, 100, prefix=prefix, sleep=refuse_to_sleep)
+
+    worker_a.pause("client", 30)
+    worker_b.pause("client", 5)  # another worker's shorter pause
+    with pytest.raises(Waited) as waited:
+        worker_b.acquire("client")
+    worker_b.pause("client", 45)  # a longer one does extend it
+
+    assert 25 < waited.value.args[0] <= 30
+    assert 40_000 < redis_client.pttl(prefix + "client:paused") <= 45_000
+    redis_client.delete(prefix + "client", prefix + "client:paused")

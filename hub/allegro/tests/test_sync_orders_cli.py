@@ -74,20 +74,31 @@ def test_sync_of_a_disabled_channel_says_so(
     assert emulator.requests == []
 
 
-def test_a_form_the_hub_cannot_use_fails_the_pass_with_a_message_not_a_traceback(
+def test_a_form_the_hub_cannot_use_is_set_aside_and_listed_with_its_reason(
     emulator: HubEmulator, channel_http: Channel
 ):
     offer = emulator.add_offer(emulator.seller_id, "Kubek", quantity=9)
     run("sync", channel_http.name, "--only", "orders")
     form = emulator.purchase(offer)
-    emulator.checkout_forms[form].line_items[0].quantity = 0  # a broken answer
-    err = StringIO()
+    good = emulator.purchase(offer)
+    line = emulator.checkout_forms[form].line_items[0]
+    line.quantity = 0  # a broken answer
 
-    with pytest.raises(CommandError, match="orders"):
-        call_command("sync", channel_http.name, stdout=StringIO(), stderr=err)
+    out, err = run("sync", channel_http.name, "--only", "orders")
 
+    assert err == ""
+    assert "orders: 1 new" in out
     assert (
-        f"Line item {emulator.checkout_forms[form].line_items[0].id}" in err.getvalue()
-    )
-    assert "has quantity 0" in err.getvalue()
-    assert Order.objects.count() == 0
+        f"1 checkout forms set aside, not imported (retried on every pass): "
+        f"{form}: Line item {line.id} has quantity 0."
+    ) in out
+    assert [o.external_id for o in Order.objects.all()] == [good]
+
+    line.quantity = 1  # fixed on Allegro's side
+    out, err = run("sync", channel_http.name, "--only", "orders")
+
+    assert err == ""
+    assert "orders: 1 new" in out
+    assert "1 checkout forms set aside earlier now imported" in out
+    assert "not imported" not in out
+    assert sorted(o.external_id for o in Order.objects.all()) == sorted([form, good])

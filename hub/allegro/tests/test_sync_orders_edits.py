@@ -145,9 +145,12 @@ def test_an_event_without_a_revision_always_rereads_its_form(
         checkout_form_id=form,
     )  # fmt: skip
 
-    read = _read_changed_forms(channel, allegro_client, [event], OrderSyncResult())
+    read, unreadable = _read_changed_forms(
+        channel, allegro_client, [event], OrderSyncResult()
+    )
 
     assert [f.id for f in read] == [form]
+    assert unreadable == {}
 
 
 def test_orders_bought_and_paid_while_the_backfill_runs_come_once(

@@ -19,6 +19,7 @@ from hub.allegro.models import Channel, SyncCursor
 from hub.allegro.sync.orders import BACKFILL, GAP, sync_orders
 from hub.allegro.tests.fixtures import HubEmulator
 from hub.allegro.tests.test_sync_orders import buy_in_the_past
+from hub.orders.problems import record_problems, resolve_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,22 @@ def test_the_cli_prints_each_backfill_window_with_the_count_so_far(
     assert windows[0].endswith("(0 read so far)")
     assert windows[1].endswith("(2 read so far)")
     assert "orders: 3 new" in out.getvalue()
+
+
+def test_channel_list_links_to_the_orders_set_aside(
+    channel: Channel, logged_in_client: Client
+):
+    record_problems(
+        "allegro", str(channel.pk), channel.name, {"cf-1": "x", "cf-2": "y"}
+    )
+    record_problems("allegro", str(channel.pk + 1), "Other", {"cf-3": "z"})
+
+    page = logged_in_client.get(reverse("channels")).content.decode()
+
+    assert (
+        f'<a href="{reverse("orders")}#import-problems">2 orders could not be '
+        "imported</a>; retried on every sync."
+    ) in page
+    resolve_problems("allegro", str(channel.pk), ["cf-1", "cf-2"])
+    page = logged_in_client.get(reverse("channels")).content.decode()
+    assert 'id="orders-set-aside"' not in page

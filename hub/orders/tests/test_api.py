@@ -18,6 +18,7 @@ from hub.catalog import stock
 from hub.catalog.models import Location, StockItem
 from hub.orders.importing import save_orders
 from hub.orders.models import Order
+from hub.orders.problems import record_problems
 from hub.orders.tests.conftest import make_account, make_line, make_order
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,7 @@ def api(client: Client, user: Any) -> Client:
 
 def test_needs_a_token(client: Client):
     assert client.get("/api/orders").status_code == 401
+    assert client.get("/api/order-problems").status_code == 401
 
 
 def test_feed_pages_through_changes_in_order(
@@ -133,3 +135,26 @@ def test_cli_json_prints_the_same_orders_as_the_api(
         same_moments(row) for row in served
     ]
     assert [row["lines"][0]["stock_item_sku"] for row in printed] == ["MUG-1", None]
+
+
+def test_orders_set_aside_are_listed_with_the_reason(api: Client):
+    with time_machine.travel("2026-11-01 10:00Z", tick=False):
+        record_problems("allegro", "1", "Shop", {"cf-1": "No line items."})
+    with time_machine.travel("2026-11-02 10:00Z", tick=False):
+        record_problems("allegro", "1", "Shop", {"cf-1": "No line items."})
+
+    response = api.get("/api/order-problems")
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {
+            "source": "allegro",
+            "account": "1",
+            "external_id": "cf-1",
+            "sub_source": "Shop",
+            "reason": "No line items.",
+            "first_seen_at": "2026-11-01T10:00:00Z",
+            "last_seen_at": "2026-11-02T10:00:00Z",
+            "attempts": 2,
+        }
+    ]

@@ -153,8 +153,15 @@ def test_dashboard_page(logged_in_client: Client, shop: dict[str, Any]):
         f'id="unlinked-orders" href="{orders_url}?status=OPEN&amp;unlinked=on">'
         '<strong class="bad">2</strong> open orders with unlinked lines'
     ) in html
-    assert '<strong class="bad">2</strong> items oversold' in html
-    assert "<strong>2</strong> items out of stock" in html
+    inventory_url = reverse("inventory")
+    assert (
+        f'id="oversold" href="{inventory_url}?stock=oversold">'
+        '<strong class="bad">2</strong> items oversold'
+    ) in html
+    assert (
+        f'id="out-of-stock" href="{inventory_url}?stock=out_of_stock">'
+        "<strong>2</strong> items out of stock"
+    ) in html
     assert "5 stock items in the inventory." in html
     assert "connected as alpha-shop" in html
     broken = shop["broken"]
@@ -181,6 +188,35 @@ def test_the_links_land_on_the_filtered_lists(
     assert "order-010" not in html  # cancelled, though unlinked
 
 
+def test_the_stock_tiles_land_on_the_filtered_inventory(
+    logged_in_client: Client, shop: dict[str, Any]
+):
+    html = logged_in_client.get(reverse("dashboard")).content.decode()
+    tiles = dict(re.findall(r'class="tile" id="([\w-]+)" href="([^"]+)"', html))
+
+    oversold = logged_in_client.get(tiles["oversold"].replace("&amp;", "&"))
+    out_of_stock = logged_in_client.get(tiles["out-of-stock"].replace("&amp;", "&"))
+
+    def skus(response: Any) -> list[str]:
+        return [row["item"].sku for row in response.context["rows"]]
+
+    assert skus(oversold) == ["B-2", "E-5"]
+    assert skus(out_of_stock) == ["C-3", "D-4"]
+
+
+def test_more_oversold_than_shown_links_to_all_of_them(logged_in_client: Client):
+    for n in range(12):
+        make_item(f"O-{n:02}", 0, promised=n + 1)
+
+    summary = dashboard.stock_summary()
+    html = logged_in_client.get(reverse("dashboard")).content.decode()
+
+    assert summary.oversold_count == 12
+    assert [available for _item, available in summary.oversold] == list(range(-12, -2))
+    assert "The 10 worst of 12." in html
+    assert f'href="{reverse("inventory")}?stock=oversold" id="all-oversold"' in html
+
+
 def test_empty_hub(logged_in_client: Client):
     html = logged_in_client.get(reverse("dashboard")).content.decode()
     assert "No channels yet." in html
@@ -192,13 +228,37 @@ def test_queries_do_not_grow_with_the_data(
     logged_in_client: Client, shop: dict[str, Any], django_assert_num_queries: Any
 ):
     # session + user, channels + cursors, the running backfill's order count,
-    # two order counts, item ids, levels + allocations, the oversold items
-    # shown, the latest orders
-    with django_assert_num_queries(12):
+    # two order counts, the stock counts, the oversold items shown, the latest
+    # orders
+    with django_assert_num_queries(10):
         logged_in_client.get(reverse("dashboard"))
     for n in range(20, 40):
         make_order(n, unlinked=True)
         make_item(f"X-{n}", 0, promised=1)
     connected_channel("Gamma", "gamma-shop")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         logged_in_client.get(reverse("dashboard"))
+
+
+def test_order_import_progress_costs_one_query_for_any_number_of_channels(
+    shop: dict[str, Any], django_assert_num_queries: Any
+):
+    second = connected_channel("Gamma", "gamma-shop")
+    SyncCursor.objects.create(
+        channel=second, stream="order_gap", value="2026-11-25T00:00:00+00:00"
+    )
+    make_order(50, channel=second)
+    make_order(51, channel=second)
+
+    # channels, their cursors, one grouped count of the importing channels' orders
+    with django_assert_num_queries(3):
+        lines = dashboard.channel_health()
+
+    progress = {line.channel.name: line.progress for line in lines}
+    assert progress["Beta"] is None
+    alpha, gamma = progress["Alpha"], progress["Gamma"]
+    assert alpha is not None
+    assert gamma is not None
+    assert (alpha.stream, alpha.orders) == ("order_backfill", 12)
+    assert (gamma.stream, gamma.orders) == ("order_gap", 2)
+    assert gamma.reached == datetime(2026, 11, 25, tzinfo=UTC)
