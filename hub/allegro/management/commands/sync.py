@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import AllegroError
 from hub.allegro.models import Channel
-from hub.allegro.sync.order_mapping import UnusableForm
 from hub.allegro.sync.orders import CursorMoved, sync_orders
 
 Progress = Callable[[str], None]
@@ -64,7 +63,7 @@ class Command(BaseCommand):
                     self.stderr.write(f"{channel.name} · {flow}: {exc.user_text()}")
                     failed.append(flow)
                     continue
-                except (UnusableForm, CursorMoved) as exc:
+                except CursorMoved as exc:
                     self.stderr.write(f"{channel.name} · {flow}: {exc}")
                     failed.append(flow)
                     continue
