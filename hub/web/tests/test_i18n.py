@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import gettext
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -115,3 +119,116 @@ def test_lazy_labels_and_messages_in_polish() -> None:
         # Django's own Polish catalogue still works next to ours.
         required = translation.gettext("This field is required.")
         assert required == "To pole jest wymagane."
+
+
+# --- The catalogue: every string translated, and the committed .mo up to date ---
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdrif]|%[sdrif]")
+
+
+@dataclass
+class Entry:
+    line: int
+    flags: set[str] = field(default_factory=set)
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgstr: dict[int, str] = field(default_factory=dict)
+
+
+def unquote(text: str) -> str:
+    return ast.literal_eval(text)
+
+
+def read_po(path: Path) -> list[Entry]:
+    """The active (not obsolete) entries of a .po file, header excluded.
+
+    Entries are separated by blank lines, as makemessages (msgmerge) writes them.
+    """
+    entries: list[Entry] = []
+    number = 1
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        entry = Entry(line=number + (block[:1] == "\n"))
+        number += block.count("\n") + 2
+        target: tuple[str, int] | None = None
+        for line in (line.strip() for line in block.splitlines()):
+            if line.startswith("#,"):
+                entry.flags |= {flag.strip() for flag in line[2:].split(",")}
+            elif line.startswith("#"):
+                continue  # comments, references and obsolete (#~) entries
+            elif line.startswith("msgid_plural "):
+                entry.msgid_plural = unquote(line[13:])
+                target = ("msgid_plural", 0)
+            elif line.startswith("msgid "):
+                entry.msgid = unquote(line[6:])
+                target = ("msgid", 0)
+            elif line.startswith("msgstr["):
+                index = int(line[7 : line.index("]")])
+                entry.msgstr[index] = unquote(line[line.index("]") + 2 :])
+                target = ("msgstr", index)
+            elif line.startswith("msgstr "):
+                entry.msgstr[0] = unquote(line[7:])
+                target = ("msgstr", 0)
+            elif line.startswith('"') and target is not None:
+                kind, index = target
+                if kind == "msgid":
+                    entry.msgid += unquote(line)
+                elif kind == "msgid_plural":
+                    entry.msgid_plural = (entry.msgid_plural or "") + unquote(line)
+                else:
+                    entry.msgstr[index] += unquote(line)
+        if entry.msgid:  # the header has an empty msgid
+            entries.append(entry)
+    return entries
+
+
+def test_polish_catalogue_is_complete() -> None:
+    entries = read_po(LOCALE_DIR / "django.po")
+    assert len(entries) > 100
+    problems = []
+    for entry in entries:
+        where = f"django.po:{entry.line} {entry.msgid!r}"
+        if "fuzzy" in entry.flags:
+            problems.append(f"{where}: fuzzy")
+        forms = 3 if entry.msgid_plural is not None else 1
+        for index in range(forms):
+            text = entry.msgstr.get(index, "")
+            if not text:
+                problems.append(f"{where}: msgstr[{index}] empty")
+                continue
+            source = entry.msgid_plural if index and entry.msgid_plural else entry.msgid
+            if "python-format" in entry.flags and sorted(
+                set(PLACEHOLDER.findall(source))
+            ) != sorted(set(PLACEHOLDER.findall(text))):
+                problems.append(f"{where}: placeholders differ in msgstr[{index}]")
+    assert not problems, (
+        "Untranslated or fuzzy Polish strings; run makemessages, translate them "
+        "in hub/locale/pl/LC_MESSAGES/django.po, then compilemessages:\n"
+        + "\n".join(problems)
+    )
+
+
+def test_polish_header_has_three_plural_forms() -> None:
+    header = (LOCALE_DIR / "django.po").read_text(encoding="utf-8")
+    assert '"Language: pl\\n"' in header
+    assert "charset=UTF-8" in header
+    assert "Plural-Forms: nplurals=3;" in header
+
+
+def test_compiled_catalogue_matches_po() -> None:
+    with (LOCALE_DIR / "django.mo").open("rb") as mo:
+        compiled = gettext.GNUTranslations(mo)
+    stale = []
+    for entry in read_po(LOCALE_DIR / "django.po"):
+        if "fuzzy" in entry.flags:
+            continue
+        if entry.msgid_plural is None:
+            if compiled.gettext(entry.msgid) != entry.msgstr.get(0):
+                stale.append(entry.msgid)
+        elif compiled.ngettext(entry.msgid, entry.msgid_plural, 5) != entry.msgstr.get(
+            2
+        ):
+            stale.append(entry.msgid)
+    assert not stale, (
+        "django.mo is older than django.po; run compilemessages from hub/: "
+        + "; ".join(map(repr, stale[:10]))
+    )
