@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # For its templates and static files: /api/docs then works offline (no CDN).
     "ninja",
+    "hub.text",
     "hub.catalog",
     "hub.orders",
     "hub.allegro",

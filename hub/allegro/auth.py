@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from pydantic import SecretStr
 
 from hub import crypto
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.allegro.errors import (
     AllegroError,
     AuthRevoked,
@@ -62,6 +62,7 @@ from hub.allegro.errors import (
 )
 from hub.allegro.http import USER_AGENT, parse
 from hub.allegro.models import Channel
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -174,15 +175,12 @@ def _token_response(response: httpx.Response) -> schemas.TokenResponse:
 class InvalidClient(PermanentError):
     """Allegro does not accept the application's Client ID and Secret."""
 
-    def user_text(self) -> str:
+    def user_message(self) -> Message:
         return self._with_trace(invalid_client_text())
 
 
-def invalid_client_text() -> str:
-    return _(
-        "Allegro does not accept this Client ID and Secret: check them in the "
-        "application settings at apps.developer.allegro.pl"
-    )
+def invalid_client_text() -> Message:
+    return Message(texts.INVALID_CLIENT)
 
 
 def check_client_credentials(
@@ -531,7 +529,9 @@ def _refresh_refused(
         return current  # another process rotated under us: use its pair
     message = "Allegro rejected the refresh token; reconnect the channel"
     Channel.objects.filter(pk=channel.pk, token_version=state.version).update(
-        needs_reconnect=True, last_error=message, last_error_at=timezone.now()
+        needs_reconnect=True,
+        last_error=Message(texts.REFRESH_REJECTED),
+        last_error_at=timezone.now(),
     )
     log.warning("Channel %s: refresh token rejected (invalid_grant)", channel.pk)
     raise AuthRevoked(
@@ -546,10 +546,7 @@ def mark_needs_reconnect(channel_id: int, version: int) -> None:
     """
     marked = Channel.objects.filter(pk=channel_id, token_version=version).update(
         needs_reconnect=True,
-        last_error=_(
-            "Allegro refused the channel's access even after a token refresh; "
-            "reconnect the channel"
-        ),
+        last_error=Message(texts.ACCESS_REFUSED),
         last_error_at=timezone.now(),
     )
     if marked:

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hub.allegro import options
+from hub.allegro import options, texts
 from hub.allegro.models import Channel
+from hub.text.message import Message
 
 CONNECTION_FIELDS = ("environment", "api_url", "auth_url", "client_id")
 
@@ -170,7 +171,5 @@ def disconnect(channel: Channel) -> None:
     # A refresh in flight compares token_version before it writes: make it lose.
     channel.token_version += 1
     channel.needs_reconnect = True
-    channel.last_error = gettext(
-        "The environment or Client ID changed: connect the account again."
-    )
+    channel.last_error = Message(texts.SETTINGS_CHANGED)
     channel.last_error_at = timezone.now()

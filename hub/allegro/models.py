@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hub import crypto
 from hub.catalog.models import Location, StockItem
+from hub.text.fields import MessageField
 
 # Hosts from ../shared/allegro/api-notes.md §1.
 ENVIRONMENT_URLS = {
@@ -107,7 +108,7 @@ class Channel(models.Model):
 
     # Health, shown on the channel list.
     needs_reconnect = models.BooleanField(default=False)
-    last_error = models.TextField(blank=True)
+    last_error = MessageField()  # hub.text.message: shown in the reader's language
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -177,7 +178,7 @@ class SyncCursor(models.Model):
     stream = models.CharField(max_length=32)
     value = models.CharField(max_length=256, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    last_error = MessageField()  # hub.text.message: shown in the reader's language
     last_error_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

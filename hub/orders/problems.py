@@ -17,10 +17,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from hub.orders.models import ImportProblem
+from hub.text.message import Message
 
 
 def record_problems(
-    source: str, account: str, sub_source: str, reasons: Mapping[str, str]
+    source: str,
+    account: str,
+    sub_source: str,
+    reasons: Mapping[str, Message] | Mapping[str, str],
 ) -> None:
     """Upsert one row per order id → reason; a known one counts another attempt."""
     now = timezone.now()

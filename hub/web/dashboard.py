@@ -15,6 +15,7 @@ from hub.allegro.sync.progress import ImportProgress, import_progress_by_channel
 from hub.catalog import stock
 from hub.catalog.models import StockItem
 from hub.orders.models import Order
+from hub.text.message import Message
 
 RECENT_ORDERS = 10
 SHOWN_ITEMS = 10
@@ -24,7 +25,7 @@ SHOWN_ITEMS = 10
 class ChannelHealth:
     channel: Channel
     last_order_sync: datetime | None  # the order journal's last good pass
-    sync_error: str  # the order journal's last failure, if it is still failing
+    sync_error: Message  # the order journal's last failure, if still failing
     progress: ImportProgress | None  # a backfill or gap re-read while it runs
 
 
@@ -49,7 +50,7 @@ def channel_health() -> list[ChannelHealth]:
             ChannelHealth(
                 channel=channel,
                 last_order_sync=journal.last_success_at if journal else None,
-                sync_error=journal.last_error if journal else "",
+                sync_error=journal.last_error if journal else Message(),
                 progress=progress.get(channel.pk),
             )
         )

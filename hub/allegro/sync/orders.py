@@ -49,6 +49,7 @@ from hub.catalog.stock import default_location
 from hub.orders.importing import Account, IncomingOrder, SaveCounts, save_orders
 from hub.orders.models import Order
 from hub.orders.problems import open_problems, record_problems, resolve_problems
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class OrderSyncResult:
     retried: int = 0  # forms set aside earlier, read again this pass
     recovered: int = 0  # of the forms set aside, imported now
     # Every form set aside after this pass (id → reason), new or older.
-    set_aside: dict[str, str] = field(default_factory=dict)
+    set_aside: dict[str, Message] = field(default_factory=dict)
 
     def add(self, counts: SaveCounts) -> None:
         self.created += counts.created
@@ -165,7 +166,7 @@ def sync_orders(
             _read_windows(channel, client, stream, by, result, say)
         _follow_journal(channel, client, event_page, result, say)
     except AllegroError as exc:
-        _record_failure(channel, exc.user_text())
+        _record_failure(channel, exc.user_message())
         raise
     result.set_aside = {
         p.external_id: p.reason for p in open_problems(SOURCE, str(channel.pk))
@@ -340,7 +341,7 @@ def _read_changed_forms(
     client: AllegroClient,
     events: list[schemas.OrderEvent],
     result: OrderSyncResult,
-) -> tuple[list[schemas.CheckoutForm], dict[str, str]]:
+) -> tuple[list[schemas.CheckoutForm], dict[str, Message]]:
     """Each checkout form the page names once — unless we already hold that revision.
 
     An event's revision equal to the stored one means we have read the form at least
@@ -370,9 +371,9 @@ def _read_changed_forms(
 
 def _read_forms(
     client: AllegroClient, form_ids: list[str], result: OrderSyncResult
-) -> tuple[list[schemas.CheckoutForm], dict[str, str]]:
+) -> tuple[list[schemas.CheckoutForm], dict[str, Message]]:
     forms: list[schemas.CheckoutForm] = []
-    unreadable: dict[str, str] = {}
+    unreadable: dict[str, Message] = {}
     for form_id in form_ids:
         try:
             forms.append(client.get_checkout_form(form_id))
@@ -385,7 +386,7 @@ def _read_forms(
             # One order Allegro describes in a way we cannot read must not hold
             # up every later one: it is set aside and read again on every pass.
             log.warning("checkout form %s unreadable; set aside: %s", form_id, exc)
-            unreadable[form_id] = exc.user_text()
+            unreadable[form_id] = exc.user_message()
     result.forms_read += len(forms)
     return forms, unreadable
 
@@ -426,7 +427,7 @@ def _save_forms(
     forms: list[schemas.CheckoutForm],
     source: str,
     result: OrderSyncResult,
-    unreadable: dict[str, str] | None = None,
+    unreadable: dict[str, Message] | None = None,
 ) -> None:
     """Upsert these forms' orders and set aside the unusable ones, atomically
     (inside the caller's transaction, if any): a form that imports ends its
@@ -463,17 +464,17 @@ def _account(channel: Channel, incoming: list[IncomingOrder]) -> Account:
 
 def _incoming_orders(
     channel: Channel, forms: list[schemas.CheckoutForm], source: str
-) -> tuple[list[IncomingOrder], dict[str, str]]:
+) -> tuple[list[IncomingOrder], dict[str, Message]]:
     """The forms' orders, and the forms the hub cannot use (id → reason)."""
     by_id: dict[str, IncomingOrder] = {}
-    unusable: dict[str, str] = {}
+    unusable: dict[str, Message] = {}
     for form in forms:
         # A form read twice in one batch: the later read wins.
         try:
             order = map_checkout_form(form, channel.name, channel.default_currency)
         except UnusableForm as exc:
             # Never import garbage, never lose it: set aside, retried each pass.
-            unusable[form.id] = str(exc)
+            unusable[form.id] = exc.reason
             by_id.pop(form.id, None)
             continue
         unusable.pop(form.id, None)
@@ -502,7 +503,7 @@ class CursorMoved(RuntimeError):
     """Another pass of the same stream committed first; this one's page is void."""
 
 
-def _record_failure(channel: Channel, text: str) -> None:
+def _record_failure(channel: Channel, text: Message) -> None:
     now = timezone.now()
     updated = SyncCursor.objects.filter(channel=channel, stream=JOURNAL).update(
         last_error=text, last_error_at=now

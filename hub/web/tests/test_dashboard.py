@@ -125,7 +125,7 @@ def test_channel_health_lines(shop: dict[str, Any]):
 
     assert alpha.channel == shop["importing"]
     assert alpha.last_order_sync == SYNCED
-    assert alpha.sync_error == ""
+    assert not alpha.sync_error
     assert alpha.progress is not None
     assert alpha.progress.stream == "order_backfill"
     assert alpha.progress.reached == datetime(2026, 11, 20, tzinfo=UTC)
@@ -133,7 +133,7 @@ def test_channel_health_lines(shop: dict[str, Any]):
     assert beta.channel == shop["broken"]
     assert beta.channel.needs_reconnect
     assert beta.last_order_sync == SYNCED - timedelta(days=1)
-    assert beta.sync_error.startswith("Allegro rejected the refresh token")
+    assert str(beta.sync_error).startswith("Allegro rejected the refresh token")
     assert beta.progress is None
 
 
