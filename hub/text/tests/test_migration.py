@@ -13,9 +13,9 @@ from hub.text.message import Message
 
 BEFORE = [
     ("orders", "0003_import_problems"),
-    ("allegro", "0003_channel_one_per_account_protect_location"),
+    ("allegro", "0004_listings_outbox"),
 ]
-AFTER = [("orders", "0004_stored_messages"), ("allegro", "0004_stored_messages")]
+AFTER = [("orders", "0004_stored_messages"), ("allegro", "0005_stored_messages")]
 
 
 @pytest.mark.django_db(transaction=True)

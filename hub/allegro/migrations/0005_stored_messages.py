@@ -131,7 +131,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("allegro", "0003_channel_one_per_account_protect_location"),
+        ("allegro", "0004_listings_outbox"),
     ]
 
     operations = [
