@@ -114,6 +114,21 @@ SETTINGS_CHANGED = define(
     _("The environment or Client ID changed: connect the account again."),
 )
 
+KEEPS_FAILING = define(
+    "allegro.keeps_failing",
+    _(
+        "Allegro kept failing to answer for this order, so it was set aside "
+        "and is retried with growing pauses. Last answer: %(text)s"
+    ),
+)
+DATABASE_TROUBLE = define(
+    "allegro.database_trouble",
+    _(
+        "The hub's database could not save this pass (%(what)s). Nothing "
+        "half-done was kept; the next sync tries again."
+    ),
+)
+
 # Checkout forms set aside (orders' import problems).
 FORM_NO_LINES = define(
     "allegro.form_no_lines", _("Checkout form %(id)s has no line items.")

@@ -113,7 +113,7 @@ def test_one_local_time_format_per_language(settings):
 def test_old_english_texts_map_to_codes_and_the_rest_stays_literal():
     from importlib import import_module
 
-    migration = import_module("hub.orders.migrations.0004_stored_messages")
+    migration = import_module("hub.orders.migrations.0005_stored_messages")
     imported = parse(
         "Imported: BOUGHT, 1 line(s), 49.00 PLN. 1 line(s) not linked to stock.",
         migration.HISTORY,

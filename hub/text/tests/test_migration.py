@@ -12,10 +12,10 @@ from hub.orders.models import ImportProblem, OrderEvent, OrderLine
 from hub.text.message import Message
 
 BEFORE = [
-    ("orders", "0003_import_problems"),
-    ("allegro", "0004_listings_outbox"),
+    ("orders", "0004_importproblem_retry_at"),
+    ("allegro", "0005_formreadfailure"),
 ]
-AFTER = [("orders", "0004_stored_messages"), ("allegro", "0005_stored_messages")]
+AFTER = [("orders", "0005_stored_messages"), ("allegro", "0006_stored_messages")]
 
 
 @pytest.mark.django_db(transaction=True)

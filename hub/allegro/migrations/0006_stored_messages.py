@@ -104,6 +104,12 @@ ERRORS = [
         None,
     ),
     (
+        "allegro.database_trouble",
+        "The hub's database could not save this pass (%(what)s). Nothing "
+        "half-done was kept; the next sync tries again.",
+        _same,
+    ),
+    (
         "allegro.settings_changed",
         "The environment or Client ID changed: connect the account again.",
         None,
@@ -131,7 +137,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("allegro", "0004_listings_outbox"),
+        ("allegro", "0005_formreadfailure"),
     ]
 
     operations = [

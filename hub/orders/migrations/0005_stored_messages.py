@@ -123,7 +123,20 @@ ALLEGRO_ERRORS = [
     ),
 ]
 
+def _keeps_failing(groups):
+    from hub.text.legacy import parse
+
+    errors = [*_with_trace(ALLEGRO_ERRORS), *ALLEGRO_ERRORS]
+    return {"text": parse(groups["text"], errors)}
+
+
 PROBLEMS = [
+    (
+        "allegro.keeps_failing",
+        "Allegro kept failing to answer for this order, so it was set aside "
+        "and is retried with growing pauses. Last answer: %(text)s",
+        _keeps_failing,
+    ),
     ("allegro.form_no_lines", "Checkout form %(id)s has no line items.", lambda g: dict(g)),
     ("allegro.line_quantity", "Line item %(id)s has quantity %(qty)s.", lambda g: dict(g)),
     *_with_trace(ALLEGRO_ERRORS),
@@ -141,7 +154,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0003_import_problems"),
+        ("orders", "0004_importproblem_retry_at"),
     ]
 
     operations = [
