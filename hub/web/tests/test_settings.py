@@ -16,14 +16,17 @@ from cryptography.fernet import Fernet
 HUB = Path(sys.executable).parent / "allegro-hub"
 
 
-def start(
-    data_dir: Path,
-    command: str = "check",
-    *,
-    preexec_fn: Callable[[], None] | None = None,
-    **env: str,
-) -> subprocess.CompletedProcess[str]:
+def start(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """`allegro-hub check` in a fresh process with ENV on top of a clean one."""
+    return run_hub(data_dir, "check", env)
+
+
+def run_hub(
+    data_dir: Path,
+    command: str,
+    env: dict[str, str],
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -95,7 +98,7 @@ def test_a_read_only_data_dir_is_refused(tmp_path: Path) -> None:
     drop = without_write_anywhere if os.geteuid() == 0 else None
     tmp_path.chmod(0o555)
     try:
-        result = start(tmp_path, preexec_fn=drop)
+        result = run_hub(tmp_path, "check", {}, preexec_fn=drop)
     finally:
         tmp_path.chmod(0o755)
 
@@ -148,7 +151,7 @@ def test_an_empty_key_file_is_refused_not_replaced(tmp_path: Path) -> None:
 def test_the_data_dir_and_database_are_private(tmp_path: Path) -> None:
     data = tmp_path / "new" / "data"
 
-    result = start(data, "migrate")
+    result = run_hub(data, "migrate", {})
 
     assert result.returncode == 0, result.stderr
     assert data.stat().st_mode & 0o777 == 0o700

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0003_channel_one_per_account_protect_location'),
+        ('allegro', '0004_listings_outbox'),
     ]
 
     operations = [
