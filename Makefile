@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The browser tests drive Debian's chromium (Playwright's own download is not used).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: venv demo test lint bench messages chromium
+.PHONY: venv demo test lint bench messages screenshots chromium
 
 venv: $(STAMP)
 
@@ -49,11 +49,13 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy hub allegro_emulator tests conftest.py
 
+# The README's pictures: docs/dashboard.png, made by a browser test from the demo's data.
+screenshots: venv
+	HUB_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_screenshots.py
+
+# Every flow's benchmark, then one table of figures beside their baselines and goals.
 bench: venv
-	@set -e; for f in bench/*.py; do \
-		[ -e "$$f" ] || { echo "no benchmarks in bench/"; exit 0; }; \
-		echo "== $$f"; $(BIN)/python "$$f"; \
-	done
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 # Refresh the Polish catalogue after changing user-facing strings, translate the new
 # empty entries in hub/locale/pl/LC_MESSAGES/django.po, then run this again to compile.
