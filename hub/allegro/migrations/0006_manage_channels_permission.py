@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0004_listings_outbox'),
+        ('allegro', '0005_formreadfailure'),
     ]
 
     operations = [
