@@ -13,14 +13,14 @@ TRANSIENT = define(
     "allegro.transient",
     _(
         "Allegro could not be reached or had a temporary problem (%(what)s). "
-        "The hub will try again automatically."
+        "This is usually temporary: try again in a few minutes."
     ),
 )
 RATE_LIMITED = define(
     "allegro.rate_limited",
     _(
-        "Allegro asked us to slow down (too many requests). The hub waits "
-        "%(seconds)d seconds and tries again automatically."
+        "Allegro asked us to slow down (too many requests). Wait "
+        "%(seconds)d seconds, then try again."
     ),
 )
 TOKEN_RATE_LIMITED = define(

@@ -100,6 +100,10 @@ def _with_trace(patterns):
     return [("allegro.with_trace", "%(text)s (Allegro Trace-Id: %(trace)s)", convert)]
 
 
+def _same(groups):
+    return dict(groups)
+
+
 ALLEGRO_ERRORS = [
     ("allegro.error", "Allegro returned an error: %(text)s", lambda g: dict(g)),
     (
@@ -107,6 +111,18 @@ ALLEGRO_ERRORS = [
         "Allegro could not be reached or had a temporary problem (%(what)s). "
         "The hub will try again automatically.",
         lambda g: dict(g),
+    ),
+    (
+        "allegro.transient",
+        "Allegro could not be reached or had a temporary problem (%(what)s). "
+        "This is usually temporary: try again in a few minutes.",
+        _same,
+    ),
+    (
+        "allegro.rate_limited",
+        "Allegro asked us to slow down (too many requests). Wait "
+        "%(seconds)d seconds, then try again.",
+        None,
     ),
     (
         "allegro.rate_limited",

@@ -13,9 +13,9 @@ from hub.text.message import Message
 
 BEFORE = [
     ("orders", "0004_importproblem_retry_at"),
-    ("allegro", "0005_formreadfailure"),
+    ("allegro", "0006_manage_channels_permission"),
 ]
-AFTER = [("orders", "0005_stored_messages"), ("allegro", "0006_stored_messages")]
+AFTER = [("orders", "0005_stored_messages"), ("allegro", "0007_stored_messages")]
 
 
 @pytest.mark.django_db(transaction=True)

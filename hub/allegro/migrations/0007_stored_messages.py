@@ -21,6 +21,18 @@ ERRORS = [
         _same,
     ),
     (
+        "allegro.transient",
+        "Allegro could not be reached or had a temporary problem (%(what)s). "
+        "This is usually temporary: try again in a few minutes.",
+        _same,
+    ),
+    (
+        "allegro.rate_limited",
+        "Allegro asked us to slow down (too many requests). Wait "
+        "%(seconds)d seconds, then try again.",
+        None,
+    ),
+    (
         "allegro.rate_limited",
         "Allegro asked us to slow down (too many requests). The hub waits "
         "%(seconds)d seconds and tries again automatically.",
@@ -137,7 +149,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("allegro", "0005_formreadfailure"),
+        ("allegro", "0006_manage_channels_permission"),
     ]
 
     operations = [
