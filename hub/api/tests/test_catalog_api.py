@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import time
-
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from hub.api.models import ApiToken
 from hub.catalog import stock
@@ -169,12 +169,13 @@ def test_bulk_levels_thousands_in_one_call(api: Client) -> None:
         StockItem(sku=f"SKU-{n:05}", title=f"Item {n}") for n in range(5000)
     )
     levels = [{"sku": f"SKU-{n:05}", "on_hand": n % 7} for n in range(5000)]
-    started = time.perf_counter()
-    response = put_levels(api, levels)
-    elapsed = time.perf_counter() - started
+    # Set-based: batches of queries, not one per row. (How fast is a
+    # benchmark's business, bench/; a wall-clock limit here fails on a busy CI.)
+    with CaptureQueriesContext(connection) as queries:
+        response = put_levels(api, levels)
     assert response.json() == {"levels_changed": 5000, "levels_unchanged": 0}
     assert StockLevel.objects.count() == 5000
-    assert elapsed < 10, f"5000 levels took {elapsed:.1f}s"
+    assert len(queries) < 250, len(queries)  # one per row would be 5000+
 
 
 def test_bulk_levels_over_the_limit_is_rejected(api: Client) -> None:
