@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from types import TracebackType
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,17 +84,31 @@ def execute(
         run.summary = result.summary
         run.counts = dict(result.counts)
     run.finished_at = timezone.now()
+    if run.outcome == FlowRun.Outcome.OK and any(run.counts.values()):
+        log.info("%s · %s: %s", channel.name, flow.name, run.summary)
+    elif run.outcome == FlowRun.Outcome.FAILED:
+        log.warning("%s · %s: %s", channel.name, flow.name, run.error)
+    try:
+        record(run, claim, flow, retry_after)
+    except DatabaseError as exc:
+        # The database is failing too: the lease runs out by itself and the
+        # flow runs again; the caller still gets what happened.
+        log.error("%s · %s: could not record the run: %s", channel.name, flow.name, exc)
+    return run
+
+
+def record(
+    run: FlowRun, claim: schedule.Claim, flow: Flow, retry_after: float | None
+) -> None:
+    """Save the finished run and release the lease with the next run's time."""
     run.save(update_fields=["outcome", "summary", "counts", "error", "finished_at"])
+    assert run.finished_at is not None
     if run.outcome == FlowRun.Outcome.OK:
-        if any(run.counts.values()):
-            log.info("%s · %s: %s", channel.name, flow.name, run.summary)
         schedule.finish_ok(claim, run.finished_at, flow, run.started_at)
     elif run.outcome == FlowRun.Outcome.INTERRUPTED:
         schedule.finish_interrupted(claim, run.finished_at)
     else:
-        log.warning("%s · %s: %s", channel.name, flow.name, run.error)
         schedule.finish_failed(claim, run.finished_at, run.error, retry_after)
-    return run
 
 
 class Heartbeat:
