@@ -104,7 +104,7 @@ def test_two_workers_and_beat_import_every_order_exactly_once_within_budget(
         # Every channel's first pass starts its journal.
         wait_for(
             lambda: requests_to(emu, "/order/event-stats") >= 6,
-            60,
+            180,  # the processes' start-up, on a busy machine
             "first passes",
         )
         forms = []
@@ -160,7 +160,7 @@ def test_a_worker_killed_mid_run_loses_its_lease_and_another_finishes(
                 )
                 >= 3
             ),
-            60,
+            180,
             "the backfill to start",
         )
         processes[1].send_signal(signal.SIGKILL)  # mid-run, holding the lease
