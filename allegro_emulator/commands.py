@@ -138,7 +138,11 @@ def _validate_modification(body: dict[str, Any]) -> None:
     """Only ``modification.publication`` (duration) is emulated."""
     mod = body.get("modification")
     pub = mod.get("publication") if isinstance(mod, dict) else None
-    if not isinstance(pub, dict) or set(mod) != {"publication"}:
+    if (
+        not isinstance(mod, dict)
+        or not isinstance(pub, dict)
+        or set(mod) != {"publication"}
+    ):
         raise ApiError(
             422, "VALIDATION_ERROR",
             "modification.publication is the only modification emulated",

@@ -88,6 +88,7 @@ class AllegroClient(HttpSession):
         external_ids: Sequence[str] | None = None,
         statuses: Sequence[str] | None = None,
         formats: Sequence[str] | None = None,
+        name: str | None = None,
     ) -> schemas.OfferList:
         """One page of the seller's offers (limit ≤ 1000)."""
         # Reference: https://developer.allegro.pl/documentation#operation/searchOffersUsingGET
@@ -105,6 +106,7 @@ class AllegroClient(HttpSession):
                 "external.id": list(external_ids) if external_ids else None,
                 "publication.status": list(statuses) if statuses else None,
                 "sellingMode.format": list(formats) if formats else None,
+                "name": name,
             },
         )
 

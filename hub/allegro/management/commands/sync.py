@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import AllegroError
 from hub.allegro.models import Channel
+from hub.allegro.sync import lifecycle
 from hub.allegro.sync.orders import CursorMoved, sync_orders
 
 Progress = Callable[[str], None]
@@ -24,10 +25,17 @@ def run_orders(channel_id: int, client: AllegroClient, progress: Progress) -> st
     return sync_orders(channel_id, client, progress=progress).summary()
 
 
+def run_lifecycle(channel_id: int, client: AllegroClient, progress: Progress) -> str:
+    return lifecycle.sync_lifecycle(channel_id, client, progress=progress).summary()
+
+
 # Flow name → runner, in the order a full pass runs them.
 FLOWS: dict[str, Callable[[int, AllegroClient, Progress], str]] = {
     "orders": run_orders,
+    "lifecycle": run_lifecycle,
 }
+# Flows that can show what they would do without doing it (--dry-run).
+DRY_RUNS = {"lifecycle"}
 
 
 class Command(BaseCommand):
@@ -41,6 +49,11 @@ class Command(BaseCommand):
             help="comma-separated flows to run (default: all): " + ", ".join(FLOWS),
         )
         parser.add_argument("--quiet", action="store_true", help="no progress lines")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="list what the lifecycle would end and relist; change nothing",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         name = str(options["name"])
@@ -48,6 +61,9 @@ class Command(BaseCommand):
         if channel is None:
             raise CommandError(_("No channel named %(name)s.") % {"name": repr(name)})
         flows = self.chosen_flows(str(options["only"]))
+        if options["dry_run"]:
+            self.dry_run(channel, flows)
+            return
 
         def progress(text: str) -> None:
             if not options["quiet"]:
@@ -70,6 +86,25 @@ class Command(BaseCommand):
                 self.stdout.write(f"{channel.name} · {flow}: {summary}")
         if failed:
             raise CommandError(_("Failed: %(flows)s.") % {"flows": ", ".join(failed)})
+
+    def dry_run(self, channel: Channel, flows: list[str]) -> None:
+        if set(flows) - DRY_RUNS:
+            raise CommandError(
+                _("--dry-run works only with --only %(flows)s.")
+                % {"flows": ", ".join(sorted(DRY_RUNS))}
+            )
+        lines = lifecycle.preview(channel.pk)
+        self.stdout.write(
+            _("%(name)s · lifecycle (dry run, nothing is changed or sent):")
+            % {"name": channel.name}
+        )
+        for line in lines:
+            self.stdout.write(
+                f"  {line.plan.label()}: {line.listing.offer_id:<14} "
+                f"{line.listing.title[:40]:<40} {line.plan.text()}"
+            )
+        if not lines:
+            self.stdout.write("  " + _("Nothing would be ended or relisted."))
 
     def chosen_flows(self, only: str) -> list[str]:
         if not only:
