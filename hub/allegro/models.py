@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub import crypto
@@ -201,6 +205,18 @@ class Listing(models.Model):
         AUCTION = "AUCTION", _("Auction")
         ADVERTISEMENT = "ADVERTISEMENT", _("Advertisement")
 
+    class LinkMethod(models.TextChoices):
+        NONE = "", _("not linked")
+        AUTO = "AUTO", _("external id = SKU")
+        # Linked or unlinked by hand: the automatic link never overrides it.
+        MANUAL = "MANUAL", _("by hand")
+
+    class PushState(models.TextChoices):
+        NONE = "", _("never pushed")
+        PENDING = "PENDING", _("waiting for Allegro")
+        DONE = "DONE", _("confirmed")
+        FAILED = "FAILED", _("failed")
+
     channel = models.ForeignKey(
         Channel, on_delete=models.CASCADE, related_name="listings"
     )
@@ -210,9 +226,10 @@ class Listing(models.Model):
     format = models.CharField(
         max_length=16, choices=Format.choices, default=Format.BUY_NOW
     )
-    status = models.CharField(
-        max_length=16, blank=True
-    )  # INACTIVE/ACTIVE/ACTIVATING/ENDED
+    # INACTIVE/ACTIVE/ACTIVATING/ENDED as Allegro says, or ARCHIVED once Allegro
+    # no longer lists the offer (archived 60 days after ending, api-notes §7).
+    status = models.CharField(max_length=16, blank=True)
+    marketplace_id = models.CharField(max_length=32, blank=True)
     stock_item = models.ForeignKey(
         StockItem,
         on_delete=models.SET_NULL,
@@ -220,11 +237,49 @@ class Listing(models.Model):
         blank=True,
         related_name="listings",
     )
+    link_method = models.CharField(
+        max_length=8, choices=LinkMethod.choices, blank=True, default=""
+    )
     # What we believe Allegro shows as stock.available for this offer.
     known_quantity = models.IntegerField(null=True, blank=True)
+    # When Allegro's quantity last went down without a push of ours (a sale, or a
+    # hand edit): no push raises it again before the orders flow has caught up.
+    quantity_dropped_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=32, blank=True)
     bidders = models.PositiveIntegerField(default=0)
+
+    # Inventory push: the hub's target (available of the linked item) as last
+    # computed, and how the last push went.
+    target = models.IntegerField(null=True, blank=True)
+    push_state = models.CharField(
+        max_length=8, choices=PushState.choices, blank=True, default=""
+    )
+    push_command = models.ForeignKey(
+        "RemoteCommand",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    push_value = models.IntegerField(null=True, blank=True)
+    push_message = models.TextField(blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+
+    # Lifecycle (ARCHITECTURE.md §4): ended at zero stock by the hub, or sold out
+    # on Allegro (endedBy EMPTY_STOCK), and waiting for stock to come back within
+    # 60 days of the end. Struck off = never relisted automatically.
+    relist_pending_since = models.DateTimeField(null=True, blank=True)
+    relist_struck_off = models.BooleanField(default=False)
+    # An ended auction is relisted as a new offer (api-notes §7): the new
+    # listing points at the one it was listed from and inherits its stock link.
+    relisted_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="relisted_as",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -234,3 +289,201 @@ class Listing(models.Model):
                 fields=["channel", "offer_id"], name="one_listing_per_offer"
             )
         ]
+        indexes = [
+            models.Index(fields=["channel", "stock_item"], name="listing_channel_item"),
+            models.Index(fields=["channel", "title", "id"], name="listing_title_page"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer_id} {self.title}"
+
+    @property
+    def out_of_stock_live(self) -> bool:
+        """Nothing left to sell, yet the offer still sells: the lifecycle ends it."""
+        return (
+            self.stock_item_id is not None
+            and self.target is not None
+            and self.target < 1
+            and self.status in ("ACTIVE", "ACTIVATING")
+        )
+
+
+class RemoteCommand(models.Model):
+    """The outbox: one write to Allegro (a batch command), stored before it is sent.
+
+    command_id is fixed at creation and sent on every retry, so Allegro applies
+    the command once whatever crashes (a reused id answers 409, and the client
+    reads that command back: api-notes §6). Done only when Allegro's task report
+    accounts for every offer; ``results`` holds each offer's outcome.
+    """
+
+    class Kind(models.TextChoices):
+        QUANTITY = "quantity", _("quantity change")
+        PUBLICATION = "publication", _("publication change")
+        MODIFICATION = "modification", _("duration change")
+
+    class State(models.TextChoices):
+        NEW = "NEW", _("stored, not yet accepted")
+        SENT = "SENT", _("accepted, waiting for the report")
+        DONE = "DONE", _("report read")
+        FAILED = "FAILED", _("refused")
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="commands"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    command_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # What the command does, e.g. {"changeType": "FIXED", "value": 5} or
+    # {"action": "END"}; the offers it applies to are in offer_ids.
+    payload = models.JSONField(default=dict)
+    offer_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.NEW)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # offer id → {"status": "SUCCESS"|"FAIL", "message": "..."}
+    results = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["channel", "state"], name="command_channel_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.command_id} ({self.state})"
+
+
+class ListingEvent(models.Model):
+    """One entry of a listing's timeline, kept long after Allegro's 24 h journal."""
+
+    class Kind(models.TextChoices):
+        IMPORTED = "IMPORTED", _("Imported")
+        CHANGED = "CHANGED", _("Changed on Allegro")
+        LINKED = "LINKED", _("Linked")
+        UNLINKED = "UNLINKED", _("Unlinked")
+        DECIDED = "DECIDED", _("Push decided")
+        SENT = "SENT", _("Sent")
+        CONFIRMED = "CONFIRMED", _("Confirmed by Allegro")
+        FAILED = "FAILED", _("Refused by Allegro")
+        OUT_OF_STOCK = "OUT_OF_STOCK", _("Out of stock but live")
+        PLANNED = "PLANNED", _("Planned")
+        APPROVED = "APPROVED", _("Approved")
+        REJECTED = "REJECTED", _("Rejected")
+        WITHDRAWN = "WITHDRAWN", _("Plan withdrawn")
+        PENDING_RELIST = "PENDING_RELIST", _("Pending relist")
+        LEFT_PENDING = "LEFT_PENDING", _("Left pending relist")
+        STRUCK_OFF = "STRUCK_OFF", _("Struck off")
+        RESTORED = "RESTORED", _("Restored")
+        RELISTED = "RELISTED", _("Relisted")
+
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.TextField(blank=True)
+    command = models.ForeignKey(
+        RemoteCommand,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["listing", "created_at"], name="listing_event_time")
+        ]
+
+
+class PendingAction(models.Model):
+    """A planned end or relist: waits for confirmation (unless No Manual
+    Confirmation), then is carried out step by step through the outbox."""
+
+    class Kind(models.TextChoices):
+        END = "END", _("End")
+        RELIST = "RELIST", _("Relist")
+        RELIST_NEW = "RELIST_NEW", _("Relist as a new offer")
+
+    class State(models.TextChoices):
+        WAITING = "WAITING", _("waiting for confirmation")
+        APPROVED = "APPROVED", _("approved")
+        RUNNING = "RUNNING", _("sent to Allegro")
+        DONE = "DONE", _("done")
+        FAILED = "FAILED", _("refused by Allegro")
+        REJECTED = "REJECTED", _("rejected")
+        WITHDRAWN = "WITHDRAWN", _("withdrawn")
+
+    class Step(models.TextChoices):
+        NONE = "", _("not started")
+        END = "END", _("ending")
+        QUANTITY = "QUANTITY", _("setting the quantity")
+        DURATION = "DURATION", _("setting the duration")
+        ACTIVATE = "ACTIVATE", _("activating")
+        CREATE = "CREATE", _("creating the new offer")
+
+    OPEN_STATES = (State.WAITING, State.APPROVED, State.RUNNING)
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="pending_actions"
+    )
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="actions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.WAITING
+    )
+    # lifecycle_plan's reason code and the numbers its text shows.
+    reason = models.CharField(max_length=32)
+    details = models.JSONField(default=dict, blank=True)
+    quantity = models.IntegerField(null=True, blank=True)
+    duration = models.CharField(max_length=8, blank=True)  # "" = unlimited/same
+    step = models.CharField(max_length=16, choices=Step.choices, blank=True)
+    command = models.ForeignKey(
+        RemoteCommand,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    new_offer_id = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    # A rejected (or refused) plan is not proposed again while it holds; once it stops
+    # holding (stock came back, the listing changed) a new one may be.
+    lapsed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one plan in the works per listing: never two ENDs.
+            models.UniqueConstraint(
+                fields=["listing"],
+                condition=Q(state__in=["WAITING", "APPROVED", "RUNNING"]),
+                name="one_open_action_per_listing",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "state"], name="action_channel_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.listing_id} ({self.state})"
+
+    def reason_text(self) -> str:
+        from hub.allegro.sync.lifecycle_plan import Plan, describe
+
+        return describe(Plan(self.kind, self.reason, self.details))

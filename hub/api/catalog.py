@@ -204,7 +204,11 @@ def set_levels(
     """
     raw = [(index, level.dict()) for index, level in enumerate(payload.levels)]
     try:
-        result = apply_rows(raw, create_items=False)
+        result = apply_rows(
+            raw,
+            create_items=False,
+            reason=f"API, user {request.user.get_username()}",
+        )
     except RowsInvalid as exc:
         problems = [
             RowProblem(index=e.line, field=e.field, message=e.message)

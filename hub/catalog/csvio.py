@@ -112,9 +112,9 @@ def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def import_csv(data: bytes) -> ApplyResult:
+def import_csv(data: bytes, reason: str = "") -> ApplyResult:
     """Read, check and apply a whole file; RowsInvalid (nothing written) if bad."""
-    return apply_rows(read_csv(data))
+    return apply_rows(read_csv(data), reason=reason)
 
 
 def export_rows() -> Iterator[Mapping[str, object]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -85,3 +86,39 @@ class Allocation(models.Model):
                 condition=Q(quantity__gt=0), name="allocation_positive"
             ),
         ]
+
+
+class StockChange(models.Model):
+    """One change of an item's stock at a location: the item's stock history.
+
+    Written by hub.catalog.stock in the same transaction as the change, so other
+    apps (the channel's inventory push, the item page) learn that an item changed
+    without catalog knowing about them. ``on_hand_before``/``on_hand_after`` are None
+    when only the allocation moved; None before means the level did not exist.
+    """
+
+    item = models.ForeignKey(
+        StockItem, on_delete=models.CASCADE, related_name="stock_changes"
+    )
+    location = models.ForeignKey(
+        Location, on_delete=models.CASCADE, related_name="stock_changes"
+    )
+    on_hand_before = models.IntegerField(null=True, blank=True)
+    on_hand_after = models.IntegerField(null=True, blank=True)
+    # Units promised (+) or no longer promised (−) by this change.
+    allocated_delta = models.IntegerField(default=0)
+    # Who or what made it, e.g. "user alice", "API, user bob", "CLI", "order 12".
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["item", "created_at"], name="stock_change_item_time"),
+            models.Index(fields=["created_at"], name="stock_change_time"),
+        ]
+
+    def __str__(self) -> str:
+        change = f"{self.on_hand_before}→{self.on_hand_after}"
+        return (
+            f"{self.item_id}@{self.location_id}: {change} ({self.allocated_delta:+d})"
+        )

@@ -331,6 +331,7 @@ def write_levels(
     item_ids: Mapping[str, int],
     locations: Mapping[str | None, Location],
     result: ApplyResult,
+    reason: str = "",
 ) -> None:
     wanted: dict[tuple[int, int], int] = {}
     for row in rows:
@@ -350,7 +351,7 @@ def write_levels(
         for (item_id, location_id), quantity in wanted.items()
         if current.get((item_id, location_id)) != quantity
     ]
-    stock.set_levels(changed)
+    stock.set_levels(changed, reason)
     result.levels_changed = len(changed)
     result.levels_unchanged = len(wanted) - len(changed)
 
@@ -369,7 +370,9 @@ def parse_rows(
 
 
 def apply_rows(
-    raw_rows: Iterable[tuple[int, Mapping[str, object]]], create_items: bool = True
+    raw_rows: Iterable[tuple[int, Mapping[str, object]]],
+    create_items: bool = True,
+    reason: str = "",
 ) -> ApplyResult:
     """Validate every row, then write all of them in one transaction — or nothing.
 
@@ -387,5 +390,5 @@ def apply_rows(
             raise RowsInvalid(sorted(errors, key=lambda e: (e.line, e.field)))
         result = ApplyResult()
         item_ids = upsert_items(rows, existing, result)
-        write_levels(rows, item_ids, locations, result)
+        write_levels(rows, item_ids, locations, result, reason)
     return result

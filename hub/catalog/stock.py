@@ -2,6 +2,10 @@
 
 Every function here is safe to call twice: allocations are keyed by reference,
 levels are changed with UPDATE … SET on_hand = on_hand ± n, never read-modify-write.
+
+Every change writes a StockChange row in the same transaction (the item's stock
+history, and how other apps learn that an item changed). ``reason`` says who or
+what made it ("user alice", "CLI", "order 12"); it is stored as given.
 """
 
 from __future__ import annotations
@@ -20,8 +24,15 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
-from hub.catalog.models import Allocation, Location, StockItem, StockLevel
+from hub.catalog.models import (
+    Allocation,
+    Location,
+    StockChange,
+    StockItem,
+    StockLevel,
+)
 
 if TYPE_CHECKING:  # django-stubs is a development dependency only
     from django_stubs_ext import WithAnnotations
@@ -58,6 +69,21 @@ def available_by_item(
         result[row["item_id"]] += row["total"]
     for row in allocations.values("item_id").annotate(total=Sum("quantity")):
         result[row["item_id"]] -= row["total"]
+    return result
+
+
+def available_of_all_items(location: Location | None = None) -> dict[int, int]:
+    """available_by_item for every item with a level or an allocation: two queries."""
+    levels = StockLevel.objects.all()
+    allocations = Allocation.objects.all()
+    if location is not None:
+        levels = levels.filter(location=location)
+        allocations = allocations.filter(location=location)
+    result: dict[int, int] = {}
+    for row in levels.values("item_id").annotate(total=Sum("on_hand")):
+        result[row["item_id"]] = row["total"]
+    for row in allocations.values("item_id").annotate(total=Sum("quantity")):
+        result[row["item_id"]] = result.get(row["item_id"], 0) - row["total"]
     return result
 
 
@@ -141,21 +167,43 @@ def allocated(item: StockItem, location: Location | None = None) -> int:
     return allocations.aggregate(total=Sum("quantity"))["total"] or 0
 
 
-def set_on_hand(item: StockItem, location: Location, quantity: int) -> StockLevel:
+def _reason(text: str) -> str:
+    return text[: StockChange._meta.get_field("reason").max_length]
+
+
+def set_on_hand(
+    item: StockItem, location: Location, quantity: int, reason: str = ""
+) -> StockLevel:
     if quantity < 0:
         raise ValueError("on_hand cannot be negative")
-    level, _created = StockLevel.objects.update_or_create(
-        item=item, location=location, defaults={"on_hand": quantity}
-    )
+    with transaction.atomic():
+        before = (
+            StockLevel.objects.select_for_update()
+            .filter(item=item, location=location)
+            .values_list("on_hand", flat=True)
+            .first()
+        )
+        level, _created = StockLevel.objects.update_or_create(
+            item=item, location=location, defaults={"on_hand": quantity}
+        )
+        if before != quantity:
+            StockChange.objects.create(
+                item=item,
+                location=location,
+                on_hand_before=before,
+                on_hand_after=quantity,
+                reason=_reason(reason),
+            )
     return level
 
 
-def set_levels(levels: Iterable[tuple[int, int, int]]) -> int:
+def set_levels(levels: Iterable[tuple[int, int, int]], reason: str = "") -> int:
     """Set many levels at once: (item id, location id, on_hand) each. Returns the count.
 
     One upsert per batch (INSERT … ON CONFLICT DO UPDATE), so thousands of rows take
     a few statements and a concurrent writer of the same level cannot cause a
-    duplicate. Call it inside the caller's transaction for all-or-nothing.
+    duplicate. Levels that really change get a StockChange each, written in bulk.
+    Call it inside the caller's transaction for all-or-nothing.
     """
     rows = [
         StockLevel(item_id=item_id, location_id=location_id, on_hand=quantity)
@@ -163,18 +211,51 @@ def set_levels(levels: Iterable[tuple[int, int, int]]) -> int:
     ]
     if any(row.on_hand < 0 for row in rows):
         raise ValueError("on_hand cannot be negative")
-    StockLevel.objects.bulk_create(
-        rows,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["item", "location"],
-        update_fields=["on_hand", "updated_at"],
-    )
+    with transaction.atomic():
+        before = _levels_before(rows)
+        StockLevel.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["item", "location"],
+            update_fields=["on_hand", "updated_at"],
+        )
+        now = timezone.now()
+        StockChange.objects.bulk_create(
+            [
+                StockChange(
+                    item_id=row.item_id,
+                    location_id=row.location_id,
+                    on_hand_before=before.get((row.item_id, row.location_id)),
+                    on_hand_after=row.on_hand,
+                    reason=_reason(reason),
+                    created_at=now,
+                )
+                for row in rows
+                if before.get((row.item_id, row.location_id)) != row.on_hand
+            ],
+            batch_size=500,
+        )
     return len(rows)
 
 
+def _levels_before(rows: list[StockLevel]) -> dict[tuple[int, int], int]:
+    """Current on_hand of the rows' (item, location) pairs, locked until commit."""
+    item_ids = sorted({row.item_id for row in rows})
+    current: dict[tuple[int, int], int] = {}
+    for start in range(0, len(item_ids), 500):
+        levels = StockLevel.objects.select_for_update().filter(
+            item_id__in=item_ids[start : start + 500]
+        )
+        for item_id, location_id, quantity in levels.values_list(
+            "item_id", "location_id", "on_hand"
+        ):
+            current[(item_id, location_id)] = quantity
+    return current
+
+
 def allocate(
-    item: StockItem, location: Location, quantity: int, reference: str
+    item: StockItem, location: Location, quantity: int, reference: str, reason: str = ""
 ) -> bool:
     """Promise quantity under reference; False if the reference already holds one."""
     if quantity <= 0:
@@ -184,18 +265,37 @@ def allocate(
             Allocation.objects.create(
                 item=item, location=location, quantity=quantity, reference=reference
             )
+            StockChange.objects.create(
+                item=item,
+                location=location,
+                allocated_delta=quantity,
+                reason=_reason(reason or reference),
+            )
     except IntegrityError:
         return False
     return True
 
 
-def release(reference: str) -> bool:
+def release(reference: str, reason: str = "") -> bool:
     """Drop the promise under reference; False if there was none."""
-    deleted, _ = Allocation.objects.filter(reference=reference).delete()
-    return deleted > 0
+    with transaction.atomic():
+        allocation = Allocation.objects.filter(reference=reference).first()
+        if allocation is None:
+            return False
+        # Only the transaction that deletes the row records the change.
+        deleted, _ = Allocation.objects.filter(pk=allocation.pk).delete()
+        if not deleted:
+            return False
+        StockChange.objects.create(
+            item_id=allocation.item_id,
+            location_id=allocation.location_id,
+            allocated_delta=-allocation.quantity,
+            reason=_reason(reason or reference),
+        )
+    return True
 
 
-def consume(reference: str) -> bool:
+def consume(reference: str, reason: str = "") -> bool:
     """The promised units left the building: lower on_hand and end the allocation.
 
     One transaction, so a crash leaves either both changes or neither. Returns False
@@ -209,8 +309,20 @@ def consume(reference: str) -> bool:
         deleted, _ = Allocation.objects.filter(pk=allocation.pk).delete()
         if not deleted:
             return False
-        # on_hand never goes below 0 (it may already be lower than promised).
-        StockLevel.objects.filter(
+        levels = StockLevel.objects.filter(
             item=allocation.item_id, location=allocation.location_id
-        ).update(on_hand=Greatest(F("on_hand") - allocation.quantity, 0))
+        )
+        before = levels.select_for_update().values_list("on_hand", flat=True).first()
+        # on_hand never goes below 0 (it may already be lower than promised).
+        levels.update(on_hand=Greatest(F("on_hand") - allocation.quantity, 0))
+        StockChange.objects.create(
+            item_id=allocation.item_id,
+            location_id=allocation.location_id,
+            on_hand_before=before,
+            on_hand_after=None
+            if before is None
+            else max(before - allocation.quantity, 0),
+            allocated_delta=-allocation.quantity,
+            reason=_reason(reason or reference),
+        )
     return True

@@ -94,8 +94,11 @@ def item_form(request: HttpRequest, item: StockItem) -> HttpResponse:
         with transaction.atomic():
             saved = form.save()
             stock.set_levels(
-                (saved.pk, location.pk, quantity)
-                for location, quantity in levels_form.levels()
+                (
+                    (saved.pk, location.pk, quantity)
+                    for location, quantity in levels_form.levels()
+                ),
+                reason=f"user {request.user.get_username()}",
             )
         messages.success(request, _("Saved %(sku)s.") % {"sku": saved.sku})
         return redirect("inventory")
@@ -123,7 +126,10 @@ def import_csv(request: HttpRequest) -> HttpResponse:
     errors = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = csvio.import_csv(form.cleaned_data["file"].read())
+            result = csvio.import_csv(
+                form.cleaned_data["file"].read(),
+                reason=f"CSV import, user {request.user.get_username()}",
+            )
         except RowsInvalid as exc:
             errors = exc.errors
         else:

@@ -15,6 +15,11 @@ def order_location(order: Order) -> Location:
     return order.location or stock.default_location()
 
 
+def order_reason(order: Order) -> str:
+    """How an order's stock changes are labelled in the item's stock history."""
+    return f"order {order.external_id}"
+
+
 def allocate_line(line: OrderLine) -> bool:
     """Promise a linked line's units at its order's location (no-op if done)."""
     if line.stock_item_id is None or line.order.status != Order.Status.OPEN:
@@ -29,32 +34,38 @@ def allocate_line(line: OrderLine) -> bool:
         ):
             return False
         # The line changed (relinked, new quantity): promise the new thing instead.
-        stock.release(line.allocation_reference)
+        stock.release(line.allocation_reference, order_reason(line.order))
     assert line.stock_item is not None
     return stock.allocate(
-        line.stock_item, location, line.quantity, line.allocation_reference
+        line.stock_item,
+        location,
+        line.quantity,
+        line.allocation_reference,
+        order_reason(line.order),
     )
 
 
 def release_order(order: Order) -> None:
     with transaction.atomic():
         for line in order.lines.all():
-            stock.release(line.allocation_reference)
+            stock.release(line.allocation_reference, order_reason(order))
 
 
 def consume_order(order: Order) -> None:
     """The order left the warehouse: its promised units leave on_hand."""
     with transaction.atomic():
         for line in order.lines.all():
-            stock.consume(line.allocation_reference)
+            stock.consume(line.allocation_reference, order_reason(order))
 
 
 def take_dispatched_line(line: OrderLine, order: Order) -> None:
     """A line linked after its order left: its units leave on_hand now."""
     assert line.stock_item is not None
     reference = line.allocation_reference
-    stock.allocate(line.stock_item, order_location(order), line.quantity, reference)
-    stock.consume(reference)
+    reason = order_reason(order)
+    location = order_location(order)
+    stock.allocate(line.stock_item, location, line.quantity, reference, reason)
+    stock.consume(reference, reason)
 
 
 class NotDispatchable(ValueError):

@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 % {"name": name, "reason": exc.strerror}
             ) from None
         try:
-            result = csvio.import_csv(data)
+            result = csvio.import_csv(data, reason="CLI import")
         except RowsInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(f"{name}: {error}")
@@ -105,7 +105,7 @@ class Command(BaseCommand):
                 )
             location = found
         with transaction.atomic():
-            stock.set_on_hand(item, location, quantity)
+            stock.set_on_hand(item, location, quantity, reason="CLI")
         available = stock.available(item, location)
         self.stdout.write(
             _("%(sku)s at %(location)s: on hand %(on_hand)s, available %(available)s.")

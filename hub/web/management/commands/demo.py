@@ -54,7 +54,7 @@ def demo_stock(command: BaseCommand) -> None:
     if StockItem.objects.filter(sku="DEMO-001").exists():
         command.stdout.write(_("Sample stock is already loaded."))
         return
-    result = csvio.import_csv(DEMO_STOCK.read_bytes())
+    result = csvio.import_csv(DEMO_STOCK.read_bytes(), reason="demo set-up")
     command.stdout.write(_("Sample stock loaded: %(s)s") % {"s": result.summary()})
 
 
