@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0004_listings_outbox'),
+        ('allegro', '0005_formreadfailure'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
