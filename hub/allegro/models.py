@@ -328,6 +328,9 @@ class RemoteCommand(models.Model):
         QUANTITY = "quantity", _("quantity change")
         PUBLICATION = "publication", _("publication change")
         MODIFICATION = "modification", _("duration change")
+        # The lifecycle's own quantity commands (before a relist): a kind of their
+        # own, so the inventory push never reads or resends them as its own.
+        RELIST_QUANTITY = "relist_quantity", _("quantity change before a relist")
 
     class State(models.TextChoices):
         NEW = "NEW", _("stored, not yet accepted")

@@ -104,6 +104,15 @@ def sync_lifecycle(
     return result
 
 
+def has_work(channel_id: int) -> bool:
+    """Approved plans to send, or commands waiting for Allegro's report: worth a
+    pass soon (the runner's "pending" check; one indexed query)."""
+    return PendingAction.objects.filter(
+        channel_id=channel_id,
+        state__in=(PendingAction.State.APPROVED, PendingAction.State.RUNNING),
+    ).exists()
+
+
 def preview(channel_id: int, now: datetime | None = None) -> list[Preview]:
     """What a pass would end, relist or drop now; writes and sends nothing."""
     channel = Channel.objects.get(pk=channel_id)
@@ -362,6 +371,7 @@ __all__ = [
     "LifecycleResult",
     "Preview",
     "decide",
+    "has_work",
     "preview",
     "relist_deadline",
     "strike_off",

@@ -92,7 +92,7 @@ def _payload(action: PendingAction, step: str) -> dict[str, Any]:
 
 KIND_OF_STEP: dict[str, str] = {
     Step.END: RemoteCommand.Kind.PUBLICATION,
-    Step.QUANTITY: RemoteCommand.Kind.QUANTITY,
+    Step.QUANTITY: RemoteCommand.Kind.RELIST_QUANTITY,
     Step.DURATION: RemoteCommand.Kind.MODIFICATION,
     Step.ACTIVATE: RemoteCommand.Kind.PUBLICATION,
 }
@@ -147,7 +147,7 @@ def _send(
     command_id = str(command.command_id)
     command.attempts += 1
     try:
-        if command.kind == RemoteCommand.Kind.QUANTITY:
+        if command.kind == RemoteCommand.Kind.RELIST_QUANTITY:
             client.put_quantity_command(command_id, offer_ids, value=payload["value"])
         elif command.kind == RemoteCommand.Kind.MODIFICATION:
             client.put_duration_command(
@@ -182,7 +182,7 @@ def _send(
 
 def _describe_command(command: RemoteCommand) -> str:
     p = command.payload
-    if command.kind == RemoteCommand.Kind.QUANTITY:
+    if command.kind == RemoteCommand.Kind.RELIST_QUANTITY:
         return _("Sent: set the quantity to %(n)s.") % {"n": p["value"]}
     if command.kind == RemoteCommand.Kind.MODIFICATION:
         return _("Sent: set the duration to %(d)s.") % {
@@ -199,12 +199,12 @@ def _describe_command(command: RemoteCommand) -> str:
 
 
 READERS: dict[str, Callable[[AllegroClient, str], schemas.CommandReport]] = {
-    RemoteCommand.Kind.QUANTITY: AllegroClient.get_quantity_command,
+    RemoteCommand.Kind.RELIST_QUANTITY: AllegroClient.get_quantity_command,
     RemoteCommand.Kind.PUBLICATION: AllegroClient.get_publication_command,
     RemoteCommand.Kind.MODIFICATION: AllegroClient.get_modification_command,
 }
 TASK_READERS: dict[str, Callable[[AllegroClient, str], list[schemas.CommandTask]]] = {
-    RemoteCommand.Kind.QUANTITY: AllegroClient.get_quantity_command_tasks,
+    RemoteCommand.Kind.RELIST_QUANTITY: AllegroClient.get_quantity_command_tasks,
     RemoteCommand.Kind.PUBLICATION: AllegroClient.get_publication_command_tasks,
     RemoteCommand.Kind.MODIFICATION: AllegroClient.get_modification_command_tasks,
 }

@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 
 from hub.allegro.models import Listing, ListingEvent, PendingAction, RemoteCommand
-from hub.allegro.sync.lifecycle import decide, preview, strike_off, sync_lifecycle
+from hub.allegro.sync.lifecycle import (
+    decide,
+    has_work,
+    preview,
+    strike_off,
+    sync_lifecycle,
+)
 from hub.allegro.tests.lifecycle_helpers import (
     MOD,
     PUB,
@@ -87,7 +93,9 @@ def test_end_at_zero_waits_for_confirmation_then_ends(
     assert first.waiting == 1
     assert sent(emulator, PUB) == []  # nothing before approval
 
+    assert not has_work(channel.pk)  # waiting on the seller, not on a pass
     assert decide(PendingAction.objects.all(), approve=True, user_id=None) == 1
+    assert has_work(channel.pk)
     second = run(channel, allegro_client)
 
     [body] = sent(emulator, PUB)
@@ -105,6 +113,7 @@ def test_end_at_zero_waits_for_confirmation_then_ends(
     command = RemoteCommand.objects.get()
     assert command.state == RemoteCommand.State.DONE
     assert command.results == {listing.offer_id: {"status": "SUCCESS", "message": ""}}
+    assert not has_work(channel.pk)
     # Nothing more to do: a third pass sends nothing.
     run(channel, allegro_client)
     assert len(sent(emulator, PUB)) == 1
@@ -301,6 +310,9 @@ def test_relist_sets_quantity_then_duration_then_activates(
     assert listing.known_quantity == 4
     assert result.relisted == 1
     assert PendingAction.objects.get().state == State.DONE
+    # Its own kind: the inventory push never reads or resends these commands.
+    kinds = sorted(RemoteCommand.objects.values_list("kind", flat=True))
+    assert kinds == ["modification", "publication", "relist_quantity"]
 
 
 def test_relist_items_off_or_struck_off_relists_nothing(
