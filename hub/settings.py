@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +44,22 @@ def envint(name: str, default: int, minimum: int | None = None) -> int:
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
     return number
+
+
+def envintervals(name: str) -> dict[str, int]:
+    """``flow=seconds,…`` (e.g. ``orders=60,inventory=300``) into a dict."""
+    intervals = {}
+    for part in os.environ.get(name, "").split(","):
+        if not part.strip():
+            continue
+        flow, _sep, seconds = part.partition("=")
+        if not flow.strip() or not seconds.strip().isdigit() or int(seconds) < 1:
+            raise ImproperlyConfigured(
+                f"{name} must look like orders=60,inventory=300 (seconds, at "
+                f"least 1), not {part.strip()!r}"
+            )
+        intervals[flow.strip()] = int(seconds)
+    return intervals
 
 
 def envsecret(name: str) -> str | None:
@@ -80,9 +98,33 @@ def secret_in_data_dir(filename: str, make: object) -> str:
     return value
 
 
+def keep_private(path: Path) -> None:
+    """Take group and other access away from PATH if this user owns it."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            path.chmod(info.st_mode & 0o700)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"cannot make {path} private: {exc.strerror}"
+        ) from None
+
+
+def private_file(path: Path) -> None:
+    """Create PATH readable by this user only (0600), or make it so."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise ImproperlyConfigured(f"cannot create {path}: {exc.strerror}") from None
+    keep_private(path)
+
+
 DATA_DIR = Path(os.environ.get("HUB_DATA_DIR") or Path.cwd() / "data").resolve()
 try:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # 0700: the database, keys and Allegro tokens are nobody else's business.
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 except FileExistsError:
     raise ImproperlyConfigured(
         f"HUB_DATA_DIR {DATA_DIR} is a file, not a directory"
@@ -97,6 +139,8 @@ if not os.access(DATA_DIR, os.W_OK | os.X_OK):
         f"HUB_DATA_DIR {DATA_DIR} is not writable by this user; fix its "
         "permissions or point HUB_DATA_DIR elsewhere"
     )
+
+keep_private(DATA_DIR)
 
 DEBUG = envbool("HUB_DEBUG", False)
 SECRET_KEY = envsecret("HUB_SECRET_KEY") or secret_in_data_dir(
@@ -136,6 +180,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # For its templates and static files: /api/docs then works offline (no CDN).
     "ninja",
+    # Login throttling: failed logins per user and address, listed in the admin.
+    "axes",
     "hub.catalog",
     "hub.orders",
     "hub.allegro",
@@ -147,6 +193,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hub.web.middleware.ApiErrorsAsJson",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,6 +202,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hub.web.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -177,9 +226,20 @@ TEMPLATES = [
 ]
 
 
+# Memory-backed when the system has it: the test database is thrown away anyway.
+TEST_DB_DIR = (
+    Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+)
+
+
 def database_config() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL")
     if not url:
+        # SQLite creates its file (and the -wal/-shm files, which copy the
+        # database file's mode) as the umask says, usually 0644: create it 0600.
+        private_file(DATA_DIR / "hub.sqlite3")
+        for suffix in ("-wal", "-shm"):
+            keep_private(DATA_DIR / f"hub.sqlite3{suffix}")
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "hub.sqlite3",
@@ -191,6 +251,10 @@ def database_config() -> dict[str, object]:
                 ),
                 "transaction_mode": "IMMEDIATE",
             },
+            # Tests run on a file too, not Django's shared in-memory database:
+            # that one locks whole tables between threads without waiting, and
+            # the runner's threads (hub/jobs) write concurrently like in `run`.
+            "TEST": {"NAME": str(TEST_DB_DIR / f"hub-test-{os.getpid()}.sqlite3")},
         }
     try:
         config = dict(dj_database_url.parse(url, conn_max_age=60))
@@ -211,6 +275,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user and address before the password is checked.
+    "hub.web.throttle.LoginThrottle",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: after 5 wrong passwords for one user from one address, that user is
+# locked out from that address for 15 minutes (lifted by time; staff see and can
+# lift lockouts under Admin → Axes). Without ipware, the address is REMOTE_ADDR:
+# behind a reverse proxy that is the proxy's.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hub.web.throttle.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -230,6 +309,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve from the app directories too, so `allegro-hub run` works without collectstatic.
 WHITENOISE_USE_FINDERS = True
 
+# PUT /api/levels takes up to 10 000 rows in one call; pretty-printed, with long
+# SKUs and location names escaped as \uXXXX, that is up to about 13 MB (Django's
+# default of 2.5 MB refused it). Forms are far below either limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("HUB_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -246,6 +330,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = envbool("HUB_CELERY_EAGER", False)
 
+# The runner (hub/jobs): how often each flow runs per channel (a flow's own
+# default otherwise), how soon after a change a triggered flow runs, how long a
+# worker's claim on a flow lasts without a heartbeat, how many flows the
+# embedded runner of `allegro-hub run` runs at once, how long runs are kept.
+HUB_SYNC_INTERVALS = envintervals("HUB_SYNC_INTERVALS")
+HUB_TRIGGER_DEBOUNCE = envint("HUB_TRIGGER_DEBOUNCE", 2, minimum=0)
+HUB_LEASE_SECONDS = envint("HUB_LEASE_SECONDS", 60, minimum=5)
+HUB_WORKER_THREADS = envint("HUB_WORKER_THREADS", 2, minimum=1)
+HUB_RUN_HISTORY_DAYS = envint("HUB_RUN_HISTORY_DAYS", 14, minimum=1)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -254,5 +348,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HUB_LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # Every login and cleanup at INFO; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -1,39 +1,22 @@
 """`allegro-hub sync NAME [--only orders,…]`: one pass of a channel's sync flows.
 
 Prints what each flow did. Exits non-zero when a flow fails (the error, in plain
-words, goes to stderr and to the channel's health on the channel list).
-Each flow is a plain function in hub/allegro/sync/; add yours to FLOWS.
+words, goes to stderr and to the channel's health on the channel list). The
+flows are those of hub/jobs/registry.py; each run is recorded like the
+runner's, and a flow the runner is running at that moment is not run twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from hub.allegro.client import AllegroClient, client_for_channel
-from hub.allegro.errors import AllegroError
 from hub.allegro.models import Channel
 from hub.allegro.sync import lifecycle
-from hub.allegro.sync.orders import CursorMoved, sync_orders
+from hub.jobs.execute import run_flows_now
+from hub.jobs.models import FlowRun
+from hub.jobs.registry import FLOWS, Flow, flow_names, get_flow
 
-Progress = Callable[[str], None]
-
-
-def run_orders(channel_id: int, client: AllegroClient, progress: Progress) -> str:
-    return sync_orders(channel_id, client, progress=progress).summary()
-
-
-def run_lifecycle(channel_id: int, client: AllegroClient, progress: Progress) -> str:
-    return lifecycle.sync_lifecycle(channel_id, client, progress=progress).summary()
-
-
-# Flow name → runner, in the order a full pass runs them.
-FLOWS: dict[str, Callable[[int, AllegroClient, Progress], str]] = {
-    "orders": run_orders,
-    "lifecycle": run_lifecycle,
-}
 # Flows that can show what they would do without doing it (--dry-run).
 DRY_RUNS = {"lifecycle"}
 
@@ -46,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only",
             default="",
-            help="comma-separated flows to run (default: all): " + ", ".join(FLOWS),
+            help="comma-separated flows to run (default: all): "
+            + ", ".join(flow_names()),
         )
         parser.add_argument("--quiet", action="store_true", help="no progress lines")
         parser.add_argument(
@@ -70,25 +54,24 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {text}")
 
         failed = []
-        with client_for_channel(channel) as client:
-            for flow in flows:
-                self.stdout.write(f"{channel.name} · {flow}:")
-                try:
-                    summary = FLOWS[flow](channel.pk, client, progress)
-                except AllegroError as exc:
-                    self.stderr.write(f"{channel.name} · {flow}: {exc.user_text()}")
-                    failed.append(flow)
-                    continue
-                except CursorMoved as exc:
-                    self.stderr.write(f"{channel.name} · {flow}: {exc}")
-                    failed.append(flow)
-                    continue
-                self.stdout.write(f"{channel.name} · {flow}: {summary}")
+        for flow in flows:
+            self.stdout.write(f"{channel.name} · {flow.name}:")
+            [(_flow, run)] = run_flows_now(channel, [flow], progress=progress)
+            if run is None:
+                self.stdout.write(
+                    f"{channel.name} · {flow.name}: "
+                    + _("already running in another process; not started twice.")
+                )
+            elif run.outcome == FlowRun.Outcome.OK:
+                self.stdout.write(f"{channel.name} · {flow.name}: {run.summary}")
+            else:
+                self.stderr.write(f"{channel.name} · {flow.name}: {run.error}")
+                failed.append(flow.name)
         if failed:
             raise CommandError(_("Failed: %(flows)s.") % {"flows": ", ".join(failed)})
 
-    def dry_run(self, channel: Channel, flows: list[str]) -> None:
-        if set(flows) - DRY_RUNS:
+    def dry_run(self, channel: Channel, flows: list[Flow]) -> None:
+        if {flow.name for flow in flows} - DRY_RUNS:
             raise CommandError(
                 _("--dry-run works only with --only %(flows)s.")
                 % {"flows": ", ".join(sorted(DRY_RUNS))}
@@ -106,14 +89,17 @@ class Command(BaseCommand):
         if not lines:
             self.stdout.write("  " + _("Nothing would be ended or relisted."))
 
-    def chosen_flows(self, only: str) -> list[str]:
+    def chosen_flows(self, only: str) -> list[Flow]:
         if not only:
             return list(FLOWS)
         chosen = [flow.strip() for flow in only.split(",") if flow.strip()]
-        unknown = [flow for flow in chosen if flow not in FLOWS]
+        unknown = [flow for flow in chosen if flow not in flow_names()]
         if unknown or not chosen:
             raise CommandError(
                 _("Unknown flow(s): %(unknown)s; choose from %(known)s.")
-                % {"unknown": ", ".join(unknown) or "-", "known": ", ".join(FLOWS)}
+                % {
+                    "unknown": ", ".join(unknown) or "-",
+                    "known": ", ".join(flow_names()),
+                }
             )
-        return chosen
+        return [get_flow(flow) for flow in chosen]

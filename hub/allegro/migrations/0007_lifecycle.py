@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0005_formreadfailure'),
+        ('allegro', '0006_manage_channels_permission'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
