@@ -1,6 +1,7 @@
 """The confirmation screen of a channel: planned ends and relists waiting for the
 seller (approve or reject, one by one or all), what was done, pending relists
-with their deadlines (strike off / restore), and a dry run."""
+with their deadlines (strike off / restore), and a dry run. Like the channel
+screens, for users who may manage channels: approving ends real offers."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hub.allegro.models import Channel, Listing, PendingAction
+from hub.allegro.permissions import channel_manager_required
 from hub.allegro.sync import lifecycle
 from hub.catalog.stock import available_by_item
 
 RECENT = 50  # finished plans shown
 
 
+@channel_manager_required
 def lifecycle_page(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=pk)
     actions = PendingAction.objects.filter(channel=channel).select_related("listing")
@@ -50,6 +53,7 @@ def lifecycle_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "allegro/lifecycle.html", context)
 
 
+@channel_manager_required
 @require_POST
 def lifecycle_decide(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=pk)
@@ -82,6 +86,7 @@ def lifecycle_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("channel_lifecycle", pk=channel.pk)
 
 
+@channel_manager_required
 @require_POST
 def lifecycle_strike(request: HttpRequest, pk: int, listing_pk: int) -> HttpResponse:
     listing = get_object_or_404(Listing, pk=listing_pk, channel_id=pk)

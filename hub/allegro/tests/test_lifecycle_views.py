@@ -147,3 +147,26 @@ def test_strike_off_of_a_listing_not_pending_changes_nothing(
     listing.refresh_from_db()
     assert not listing.relist_struck_off
     assert ListingEvent.objects.count() == 0
+
+
+def test_users_who_may_not_manage_channels_get_403_and_change_nothing(
+    plain_client, channel, plans, emulator
+):
+    listing = plans[0]
+    before = len(emulator.requests)
+    for method, url, data in (
+        ("get", reverse("channel_lifecycle", args=[channel.pk]), {"dry_run": "1"}),
+        (
+            "post",
+            reverse("channel_lifecycle_decide", args=[channel.pk]),
+            {"decision": "approve", "all": "1"},
+        ),
+        (
+            "post",
+            reverse("channel_lifecycle_strike", args=[channel.pk, listing.pk]),
+            {"struck": "1"},
+        ),
+    ):
+        assert getattr(plain_client, method)(url, data).status_code == 403, url
+    assert states() == ["WAITING"] * 3
+    assert len(emulator.requests) == before
