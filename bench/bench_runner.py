@@ -11,8 +11,8 @@
   processes (2 threads each), on ``--channels`` channels whose backfill holds
   ``--orders`` orders each, the emulator adding ``--latency`` seconds to every
   request. Orders imported per second from the first request to Allegro to the
-  last order in the hub, and the ratio 2 workers / 1 worker (issue 10's goal: ≥ 1.8). Needs
-  Redis (HUB_TEST_REDIS_URL, default redis://127.0.0.1:6379/1; flushed).
+  last order in the hub, and the ratio 2 workers / 1 worker (issue 10's goal:
+  ≥ 1.8). Needs Redis (HUB_TEST_REDIS_URL, default redis://127.0.0.1:6379/1; flushed).
 
 Each scenario has its own temporary data directory (SQLite).
 """
