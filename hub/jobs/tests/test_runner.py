@@ -19,7 +19,7 @@ from hub.allegro.models import Channel
 from hub.allegro.tests.fixtures import HubEmulator, make_channel, token_grants
 from hub.jobs import schedule
 from hub.jobs.models import FlowRun, FlowState
-from hub.jobs.registry import FLOWS, Flow, FlowResult, Progress
+from hub.jobs.registry import Flow, FlowResult, Progress, get_flow
 from hub.jobs.runner import Runner
 from hub.orders.models import Order
 
@@ -208,7 +208,7 @@ def test_a_revoked_channel_stops_while_the_others_carry_on(
     # Its access token is still "valid" on the hub's side: force a refresh.
     Channel.objects.filter(pk=bad.pk).update(access_token_expires_at=None)
     Channel.objects.filter(pk=bad.pk).update(access_token_encrypted="")
-    start(flows=FLOWS)
+    start(flows=[get_flow("orders")])
     wait_for(lambda: Channel.objects.get(pk=bad.pk).needs_reconnect)
     form = emulator.purchase(offer)
     wait_for(lambda: Order.objects.filter(external_id=form).exists(), timeout=15)

@@ -30,7 +30,7 @@ def test_sync_now_makes_every_flow_of_the_channel_due(
 
     assert response.status_code == 302
     assert response.headers["location"] == reverse("dashboard")
-    row = FlowState.objects.get(channel=channel)
+    row = FlowState.objects.get(channel=channel, flow="orders")
     assert row.due_at <= timezone.now()
     assert row.trigger == schedule.REQUEST
     page = logged_in_client.get(reverse("dashboard")).content.decode()

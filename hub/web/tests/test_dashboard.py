@@ -131,7 +131,7 @@ def test_channel_health_lines(shop: dict[str, Any]):
     alpha, beta = dashboard.channel_health()
 
     assert alpha.channel == shop["importing"]
-    [orders] = alpha.flows
+    orders = alpha.flows[0]
     assert (orders.name, orders.last_success_at, orders.error) == ("orders", SYNCED, "")
     assert orders.stale  # SYNCED is in the past: more than 10 minutes ago
     progress = alpha.status.progress
@@ -141,7 +141,7 @@ def test_channel_health_lines(shop: dict[str, Any]):
     assert progress.orders == 12
     assert beta.channel == shop["broken"]
     assert beta.status.needs_reconnect
-    [orders] = beta.flows
+    orders = beta.flows[0]
     assert orders.last_success_at == SYNCED - timedelta(days=1)
     assert orders.error.startswith("Allegro rejected the refresh token")
     assert orders.failures == 3
