@@ -580,6 +580,37 @@ def mark_needs_reconnect(channel_id: int, version: int) -> None:
         log.warning("Channel %s: a fresh access token was refused (401)", channel_id)
 
 
+def resume_interrupted_refreshes(
+    *, transport: httpx.BaseTransport | None = None
+) -> list[int]:
+    """Finish the token refreshes a crash interrupted; returns the channel ids.
+
+    A refresh claim still set when a worker starts may belong to a refresh that
+    rotated the pair on Allegro's side and died before saving the new one. The
+    old refresh token keeps working only 60 s after its first use (api-notes
+    §2.4), so refresh again now, as soon as the claim runs out (LEASE, 45 s),
+    not hours later when the access token expires and the old token is dead.
+    A claim held by a live worker elsewhere ends with its new pair saved, and
+    ``fresh_tokens`` then just reads it.
+    """
+    channels = Channel.objects.filter(
+        refresh_lease_until__isnull=False, needs_reconnect=False
+    ).exclude(refresh_token_encrypted="")
+    resumed = []
+    for channel in channels:
+        state = read_tokens(channel.pk)
+        try:
+            fresh_tokens(channel, state.version, transport=transport)
+        except AllegroError as exc:
+            log.warning(
+                "Channel %s: interrupted token refresh not resumed: %s", channel.pk, exc
+            )
+            continue
+        log.info("Channel %s: interrupted token refresh resumed", channel.pk)
+        resumed.append(channel.pk)
+    return resumed
+
+
 class ChannelAuth(httpx.Auth):
     """Bearer auth from the channel row; refreshes when expired, or once on 401."""
 
