@@ -13,9 +13,9 @@ from hub.text.message import Message
 
 BEFORE = [
     ("orders", "0004_importproblem_retry_at"),
-    ("allegro", "0006_manage_channels_permission"),
+    ("allegro", "0007_lifecycle"),
 ]
-AFTER = [("orders", "0005_stored_messages"), ("allegro", "0007_stored_messages")]
+AFTER = [("orders", "0005_stored_messages"), ("allegro", "0008_stored_messages")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -149,7 +149,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("allegro", "0006_manage_channels_permission"),
+        ("allegro", "0007_lifecycle"),
     ]
 
     operations = [
