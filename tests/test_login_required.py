@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 
 # Only these may be reached without a login: the login pages themselves.
 PUBLIC = {"/login/", "/admin/login/"}
+# The language switch: the login page offers it (it only sets a cookie).
+PUBLIC |= {"/i18n/setlang/"}
 API_DOCS = {"/api/docs", "/api/openapi.json"}
 # django-ninja's root view: a 404 with no content unless DEBUG is on.
 API_ROOT = "/api/"
