@@ -173,11 +173,16 @@ def run_child(scenario: str, count: int, database_url: str | None) -> dict[str, 
 def run_list_check(count: int, database_url: str | None) -> dict[str, Any]:
     """Time the orders list's queries over COUNT orders: first, deep and filtered."""
     setup_django(database_url)
-    from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
+    from django.core.paginator import Paginator
+    from django.db import connection, reset_queries
+    from django.test.utils import (
+        CaptureQueriesContext,
+        setup_databases,
+        teardown_databases,
+    )
 
+    from hub.orders.finding import SORTS, search
     from hub.orders.models import Order
-    from hub.orders.paging import key_of, page_of
     from hub.orders.views import PAGE_SIZE, channel_names
 
     old = setup_databases(verbosity=0, interactive=False)
@@ -195,27 +200,43 @@ def run_list_check(count: int, database_url: str | None) -> dict[str, Any]:
             ),
             batch_size=5000,
         )  # fmt: skip
-        middle = Order.objects.get(external_id=f"F-{count // 2}")
-        orders = Order.objects.prefetch_related("lines")
+        orders = Order.objects.prefetch_related("lines").order_by(*SORTS["newest"])
+
+        def page(queryset: Any, number: int = 1) -> list[Any]:
+            # What the orders screen does: count, the page, its lines.
+            return list(Paginator(queryset, PAGE_SIZE).get_page(number))
+
+        middle = count // PAGE_SIZE // 2
         cases = {
-            "first page": lambda: page_of(orders, PAGE_SIZE),
-            "middle page": lambda: page_of(orders, PAGE_SIZE, after=key_of(middle)),
-            "unlinked": lambda: page_of(
-                orders.filter(has_unlinked_lines=True), PAGE_SIZE
+            "first page": lambda: page(orders),
+            "middle page": lambda: page(orders, middle),
+            "last page": lambda: page(orders, 10**9),
+            "by total": lambda: page(orders.order_by(*SORTS["total_desc"]), middle),
+            "unlinked": lambda: page(orders.filter(has_unlinked_lines=True)),
+            "channel+status": lambda: page(
+                orders.filter(sub_source="Shop 1", status="CANCELLED")
             ),
-            "channel+status": lambda: page_of(
-                orders.filter(sub_source="Shop 1", status="CANCELLED"), PAGE_SIZE
-            ),
+            "search buyer": lambda: page(search(orders, "nobody")),
             "channel names": channel_names,
         }
         timings = {}
+        queries = {}
         for name, case in cases.items():
             case()  # warm up
+            reset_queries()
+            with CaptureQueriesContext(connection) as captured:
+                case()
+            queries[name] = len(captured)
             started = time.perf_counter()
             for _ in range(5):
                 case()
             timings[name] = (time.perf_counter() - started) / 5 * 1000
-        return {"backend": connection.vendor, "orders": count, "ms": timings}
+        return {
+            "backend": connection.vendor,
+            "orders": count,
+            "ms": timings,
+            "queries": queries,
+        }
     finally:
         teardown_databases(old, verbosity=0)
 
@@ -276,7 +297,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print_row(rows[-1], header=len(rows) == 1)
     if args.list_orders:
         print()
-        print(f"Orders list over {args.list_orders} orders, ms per page (keyset):")
+        print(
+            f"Orders list over {args.list_orders} orders, ms per page "
+            "(queries per page in brackets):"
+        )
         for name, url in backends:
             command = [
                 sys.executable, __file__, "--child", "list-check",
@@ -288,7 +312,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 raise SystemExit("list check failed")
             result = json.loads(done.stdout.strip().splitlines()[-1])
             lists[name] = result["ms"]
-            cells = ", ".join(f"{k} {v:.1f}" for k, v in result["ms"].items())
+            cells = ", ".join(
+                f"{k} {v:.1f} [{result['queries'][k]}]" for k, v in result["ms"].items()
+            )
             print(f"  {name:<11} {cells}")
     return {"rows": rows, "lists": lists, "list_orders": args.list_orders}
 

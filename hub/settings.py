@@ -222,6 +222,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
+            # money, when, day, channel_status, …: in every template.
+            "builtins": ["hub.web.templatetags.hub_formats"],
         },
     },
 ]

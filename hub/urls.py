@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from hub.api.api import api
 
@@ -13,5 +15,6 @@ urlpatterns = [
     path("settings/channels/", include("hub.allegro.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch works before logging in too (the login page has it).
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]

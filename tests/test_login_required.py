@@ -23,6 +23,8 @@ pytestmark = pytest.mark.django_db
 # Only these may be reached without a login: the login pages themselves.
 # And /healthz, for load balancers (it says "ok" or "unavailable", nothing more).
 PUBLIC = {"/login/", "/admin/login/", "/healthz"}
+# The language switch: the login page offers it (it only sets a cookie).
+PUBLIC |= {"/i18n/setlang/"}
 API_DOCS = {"/api/docs", "/api/openapi.json"}
 # django-ninja's root view: a 404 with no content unless DEBUG is on.
 API_ROOT = "/api/"

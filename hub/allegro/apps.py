@@ -5,3 +5,6 @@ from django.apps import AppConfig
 
 class AllegroConfig(AppConfig):
     name = "hub.allegro"
+
+    def ready(self) -> None:
+        from hub.allegro import links  # noqa: F401  registers the order links

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Location(models.Model):
@@ -37,6 +38,10 @@ class Location(models.Model):
         ]
 
     def __str__(self) -> str:
+        # The default location keeps its stored name ("Default", what CSV files
+        # and the CLI use) but is shown in the reader's language.
+        if self.is_default and self.name == "Default":
+            return str(pgettext_lazy("location", "Default"))
         return self.name
 
 

@@ -7,13 +7,44 @@ from hub.orders.models import Order
 
 
 class OrderFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": _("Buyer, order id, offer id or SKU"),
+            }
+        ),
+    )
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
         choices=[("", _("Any status")), *Order.Status.choices],
     )
+    paid = forms.ChoiceField(
+        label=_("Payment"),
+        required=False,
+        choices=[("", _("Paid or not")), ("yes", _("Paid")), ("no", _("Unpaid"))],
+    )
     unlinked = forms.BooleanField(label=_("Only with unlinked lines"), required=False)
+    needs_action = forms.BooleanField(
+        label=_("Needs action"),
+        required=False,
+        help_text=_("Open orders with lines to link, or paid and not yet sent."),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("newest", _("Newest first")),
+            ("oldest", _("Oldest first")),
+            ("total_desc", _("Highest total")),
+            ("total_asc", _("Lowest total")),
+        ],
+    )
     bought_from = forms.DateField(
         label=_("Bought from"),
         required=False,

@@ -75,7 +75,7 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["source", "account", "-bought_at"]),
-            # Keyset paging of the orders list, alone and under each filter.
+            # The orders list's pages, alone and under each filter.
             models.Index(fields=["-bought_at", "-id"], name="order_list"),
             models.Index(
                 fields=["status", "-bought_at", "-id"], name="order_list_status"
@@ -87,6 +87,8 @@ class Order(models.Model):
                 fields=["has_unlinked_lines", "-bought_at", "-id"],
                 name="order_list_unlinked",
             ),
+            # The list sorted by total (highest or lowest first).
+            models.Index(fields=["-total", "-id"], name="order_list_total"),
             # The API's "changed since" feed.
             models.Index(fields=["updated_at", "id"], name="order_changes"),
         ]

@@ -1,22 +1,24 @@
-"""Orders screens: the list (filters, keyset paging) and one order with its history."""
+"""Orders screens: the list (search, filters, pages, CSV) and one order with its
+history."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hub.orders.export import export_orders
+from hub.orders.finding import filtered_orders
 from hub.orders.forms import DispatchForm, LinkLineForm, OrderFilterForm
 from hub.orders.linking import LinkError, link_line_by_hand
+from hub.orders.links import channel_links
 from hub.orders.models import ImportProblem, Order, OrderLine
-from hub.orders.paging import page_of
 from hub.orders.stock import NotDispatchable, dispatch_order
 from hub.text import actor
 
@@ -30,48 +32,17 @@ def channel_names() -> list[str]:
     return [name for name in names.distinct() if name]
 
 
-def filtered_orders(form: OrderFilterForm) -> QuerySet[Order]:
-    orders = Order.objects.all()
-    if not form.is_valid():
-        return orders
-    data = form.cleaned_data
-    if data["channel"]:
-        orders = orders.filter(sub_source=data["channel"])
-    if data["status"]:
-        orders = orders.filter(status=data["status"])
-    if data["unlinked"]:
-        orders = orders.filter(has_unlinked_lines=True)
-    zone = timezone.get_current_timezone()
-    if data["bought_from"]:
-        start = datetime.combine(data["bought_from"], time.min, tzinfo=zone)
-        orders = orders.filter(bought_at__gte=start)
-    if data["bought_to"]:
-        end = datetime.combine(data["bought_to"], time.max, tzinfo=zone)
-        orders = orders.filter(bought_at__lte=end)
-    return orders
-
-
 def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None, channels=channel_names())
-    page = page_of(
-        filtered_orders(form).prefetch_related("lines"),
-        PAGE_SIZE,
-        after=request.GET.get("after", ""),
-        before=request.GET.get("before", ""),
-    )
-    filters = {
-        k: v for k, v in request.GET.items() if k not in ("after", "before") and v
-    }
+    orders = filtered_orders(form).prefetch_related("lines")
+    paginator = Paginator(orders, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    filters = {k: v for k, v in request.GET.items() if k != "page" and v}
     context = {
         "form": form,
         "page": page,
-        "next_url": "?" + urlencode({**filters, "after": page.next_key})
-        if page.next_key
-        else "",
-        "previous_url": "?" + urlencode({**filters, "before": page.previous_key})
-        if page.previous_key
-        else "",
-        "first_url": "?" + urlencode(filters),
+        "page_numbers": paginator.get_elided_page_range(page.number),
+        "query": urlencode(filters),
         # Orders a channel could not import: few, and the seller must see them.
         "problem_count": ImportProblem.objects.count(),
         "problems": ImportProblem.objects.all()[:SHOWN_PROBLEMS],
@@ -79,11 +50,23 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/list.html", context)
 
 
+def export_csv(request: HttpRequest) -> StreamingHttpResponse:
+    """The orders the list's filters select, as CSV, named with today's date."""
+    form = OrderFilterForm(request.GET or None, channels=channel_names())
+    response = StreamingHttpResponse(
+        export_orders(filtered_orders(form)), content_type="text/csv; charset=utf-8"
+    )
+    today = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="orders-{today}.csv"'
+    return response
+
+
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("location"), pk=pk)
     lines = order.lines.select_related("stock_item").order_by("id")
     context = {
         "order": order,
+        "channel_link": channel_links([order]).get(order.pk, ""),
         "lines": lines,
         "events": order.events.all(),
         "dispatches": order.dispatches.all(),

@@ -14,6 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/", views.settings_index, name="settings"),
     path("settings/api-tokens/", api_views.tokens, name="api_tokens"),
     path(
         "settings/api-tokens/<int:pk>/revoke/",

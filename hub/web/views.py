@@ -22,3 +22,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "out_of_stock_filter": InventoryFilterForm.OUT_OF_STOCK,
     }
     return render(request, "web/dashboard.html", context)
+
+
+def settings_index(request: HttpRequest) -> HttpResponse:
+    """Settings in the top bar: where each kind of setting lives."""
+    return render(request, "web/settings.html")

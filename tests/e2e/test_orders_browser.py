@@ -34,7 +34,7 @@ def test_link_an_unlinked_line_then_dispatch(
     page.wait_for_url(f"{live_server.url}/orders/")
     assert page.locator("table.orders tbody tr").count() == 2
     page.check("#id_unlinked")
-    page.click("button:has-text('Filter')")
+    page.click("#order-filters button[type=submit]")
     rows = page.locator("table.orders tbody tr")
     assert rows.count() == 1
     assert "not linked" in rows.first.inner_text()

@@ -81,7 +81,16 @@ def test_language_switcher_sets_polish(logged_in_client: Client) -> None:
     assert response.status_code == 302
     html = logged_in_client.get("/orders/").content.decode()
     assert "Brak pasujących zamówień." in html
-    assert "Filtruj" in html
+    assert "Szukaj" in html
+
+
+def test_the_login_page_switches_language_before_logging_in(client: Client) -> None:
+    page = client.get("/login/").content.decode()
+    assert 'name="language"' in page
+    response = client.post("/i18n/setlang/", {"language": "pl", "next": "/login/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/login/"
+    assert "Zaloguj" in client.get("/login/").content.decode()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,101 @@
+"""Every page fits a 390 px phone: no sideways scrolling, the menu opens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hub.allegro.models import Channel
+from hub.catalog import stock
+from hub.catalog.models import StockItem
+from hub.orders.importing import save_orders
+from hub.orders.models import ImportProblem, Order
+from hub.orders.tests.conftest import make_account, make_line, make_order
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+LONG = "Zestaw kubków ceramicznych z podstawką i łyżeczkami, kolor niebieski " * 2
+
+
+def pages(live_server: Any) -> list[str]:
+    location = stock.default_location()
+    item = StockItem.objects.create(sku="MUG-1-WITH-A-RATHER-LONG-SKU", title=LONG)
+    stock.set_on_hand(item, location, 7)
+    save_orders(
+        make_account(location),
+        [
+            make_order(
+                "29f5bbd0-7f3c-11ef-8c5a-0242ac120002",
+                lines=[make_line(title=LONG, sku=""), make_line("L-2")],
+                buyer_login="a_very_long_buyer_login_name",
+            )
+        ],
+    )
+    ImportProblem.objects.create(
+        source="test", account="1", external_id="d2a7c1e0-7f3c-11ef-8c5a-0242ac1200ff",
+        reason="Line item 6f25e2a2-5a92-4187-99c7-8df48f4ff31e has quantity 0.",
+    )  # fmt: skip
+    channel = Channel.objects.create(name="Allegro shop with a long name")
+    order = Order.objects.get()
+    return [
+        "/",
+        "/inventory/",
+        "/inventory/new/",
+        f"/inventory/{item.pk}/",
+        "/inventory/locations/",
+        "/inventory/import/",
+        "/orders/",
+        f"/orders/{order.pk}/",
+        "/settings/",
+        "/settings/channels/",
+        "/settings/channels/add/",
+        "/settings/channels/add/allegro/",
+        f"/settings/channels/{channel.pk}/",
+        "/settings/api-tokens/",
+        "/no-such-page/",
+    ]
+
+
+def overflow(page: Any) -> int:
+    root = "document.documentElement"
+    return int(page.evaluate(f"{root}.scrollWidth - {root}.clientWidth"))
+
+
+def test_every_page_fits_a_phone(
+    live_server: Any, browser: Any, django_user_model: Any
+) -> None:
+    urls = pages(live_server)
+    context = browser.new_context(viewport=PHONE, locale="pl-PL")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/login/")
+        assert overflow(page) == 0, "/login/"
+        django_user_model.objects.create_user(
+            username="phone", password="phone-pass-1", is_staff=True, is_superuser=True
+        )
+        page.fill("#id_username", "phone")
+        page.fill("#id_password", "phone-pass-1")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        too_wide = {}
+        for url in urls:
+            page.goto(live_server.url + url)
+            if overflow(page) > 0:
+                too_wide[url] = overflow(page)
+        assert too_wide == {}
+
+        # The menu is folded away, and opens to show every link and Log out.
+        page.goto(f"{live_server.url}/orders/")
+        links = page.locator("nav a")
+        assert links.count() == 6
+        assert not any(links.nth(n).is_visible() for n in range(6))
+        page.click("#nav-button")
+        assert all(links.nth(n).is_visible() for n in range(6))
+        assert page.is_visible("header .user button[type=submit]")  # Log out
+        assert page.is_visible("header select[name=language]")
+        assert overflow(page) == 0
+    finally:
+        context.close()
