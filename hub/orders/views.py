@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -84,6 +85,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "order": order,
         "lines": lines,
+        "discount": sum((line.discount for line in lines), Decimal(0)),
         "events": order.events.all(),
         "dispatches": order.dispatches.all(),
         "link_form": LinkLineForm(),
