@@ -1,4 +1,5 @@
-"""Asynchronous batch commands: quantity change and publication (api-notes §6).
+"""Asynchronous batch commands: quantity change, publication and offer
+modification (duration only) (api-notes §6).
 
 ``PUT`` answers 201 with an all-zero GeneralReport. The command is processed
 when ``config.command_delay_seconds`` of emulated time has passed, at the start
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from allegro_emulator import offers as offers_mod
-from allegro_emulator.state import Command, Task
+from allegro_emulator.state import Command, Offer, Task
 from allegro_emulator.web import (
     ApiError,
     Ctx,
@@ -31,7 +32,15 @@ if TYPE_CHECKING:
 KINDS = {
     "offer-quantity-change-commands": "quantity",
     "offer-publication-commands": "publication",
+    "offer-modification-commands": "modification",
 }
+# SPEC ModificationPublication.duration enum (no 1-day value in a batch change).
+BATCH_DURATIONS = {
+    "PT72H", "PT120H", "PT168H", "PT240H", "PT480H", "PT720H",
+    "P3D", "P5D", "P7D", "P10D", "P20D", "P30D",
+}  # fmt: skip
+AUCTION_DAYS = {1, 3, 5, 7, 10}  # api-notes §5.3
+BUY_NOW_DAYS = {3, 5, 7, 10, 20, 30}
 MESSAGES = {
     "OfferNotFoundException": "Offer not found",
     "INVALID_OFFER_QUANTITY": "The quantity can not be changed to less than 1.",
@@ -43,6 +52,9 @@ MESSAGES = {
     ),
     "IllegalChangeAuctionQuantity": "Cannot change the quantity of an auction with bids",  # noqa: E501
     "OfferNotActiveException": "A draft offer cannot be ended",
+    # TUT-OFFERS (api-notes §5.3): which duration changes are allowed. The code
+    # name is the emulator's own (Allegro's is not documented).
+    "IllegalDurationChange": "The duration of this offer cannot be changed",
 }
 
 
@@ -122,6 +134,35 @@ def _validate_publication(emu: Emulator, body: dict[str, Any]) -> None:
             )
 
 
+def _validate_modification(body: dict[str, Any]) -> None:
+    """Only ``modification.publication`` (duration) is emulated."""
+    mod = body.get("modification")
+    pub = mod.get("publication") if isinstance(mod, dict) else None
+    if (
+        not isinstance(mod, dict)
+        or not isinstance(pub, dict)
+        or set(mod) != {"publication"}
+    ):
+        raise ApiError(
+            422, "VALIDATION_ERROR",
+            "modification.publication is the only modification emulated",
+            path="modification",
+        )  # fmt: skip
+    duration, unlimited = pub.get("duration"), pub.get("durationUnlimited")
+    if (duration is None) == (unlimited is None) or unlimited not in (None, True):
+        # api-notes §5.3: duration or durationUnlimited: true, not both.
+        raise ApiError(
+            422, "VALIDATION_ERROR",
+            "Send either publication.duration or publication.durationUnlimited",
+            path="modification.publication",
+        )  # fmt: skip
+    if duration is not None and duration not in BATCH_DURATIONS:
+        raise ApiError(
+            422, "VALIDATION_ERROR", f"Invalid duration: {duration}",
+            path="modification.publication.duration",
+        )  # fmt: skip
+
+
 def put_command(emu: Emulator, ctx: Ctx) -> httpx.Response:
     kind = _kind(ctx)
     command_id = ctx.params["commandId"]
@@ -133,6 +174,8 @@ def put_command(emu: Emulator, ctx: Ctx) -> httpx.Response:
         raise ApiError(422, "VALIDATION_ERROR", "Body must be an object")
     if kind == "quantity":
         _validate_quantity(body)
+    elif kind == "modification":
+        _validate_modification(body)
     else:
         _validate_publication(emu, body)
     ids = _offer_ids(body, emu.config.max_offers_per_command)
@@ -224,7 +267,9 @@ def _process(emu: Emulator, cmd: Command) -> None:
         if offer is None or offer.archived or offer.seller_id != cmd.seller_id:
             _fail(task, "OfferNotFoundException")
             continue
-        if cmd.kind == "quantity":
+        if cmd.kind == "modification":
+            _modify_duration(emu, task, offer, cmd.body["modification"]["publication"])
+        elif cmd.kind == "quantity":
             task.field = "stock.available"
             mod = cmd.body["modification"]
             new = (
@@ -262,6 +307,29 @@ def _process(emu: Emulator, cmd: Command) -> None:
                     _fail(task, error)
                 else:
                     task.status = "SUCCESS"
+
+
+def _modify_duration(
+    emu: Emulator, task: Task, offer: Offer, pub: dict[str, Any]
+) -> None:
+    """TUT-OFFERS (api-notes §5.3): INACTIVE any; ACTIVE auction none, BUY_NOW
+    only to "until sold out"; ENDED auction none, BUY_NOW any."""
+    task.field = "publication.duration"
+    duration = pub.get("duration")
+    delta = offers_mod.duration_delta(duration)
+    days = delta.days if delta else None
+    if offer.format == "AUCTION":
+        allowed = offer.status == "INACTIVE" and days in AUCTION_DAYS
+    elif offer.status in ("ACTIVE", "ACTIVATING"):
+        allowed = duration is None
+    else:
+        allowed = days is None or days in BUY_NOW_DAYS
+    if not allowed:
+        _fail(task, "IllegalDurationChange")
+        return
+    offer.duration = duration
+    offer.updated_at = emu.clock.now()
+    task.status = "SUCCESS"
 
 
 ROUTES: list[tuple[str, str, Handler, str]] = []

@@ -229,7 +229,7 @@ class Task:
 @dataclass
 class Command:
     id: str
-    kind: str  # "quantity" | "publication"
+    kind: str  # "quantity" | "publication" | "modification"
     seller_id: str
     body: dict[str, Any]
     created_at: datetime

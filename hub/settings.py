@@ -182,6 +182,7 @@ INSTALLED_APPS = [
     "ninja",
     # Login throttling: failed logins per user and address, listed in the admin.
     "axes",
+    "hub.text",
     "hub.catalog",
     "hub.orders",
     "hub.allegro",
@@ -327,8 +328,27 @@ ALLEGRO_HTTP_TIMEOUT = envint("ALLEGRO_HTTP_TIMEOUT", 30, minimum=1)
 
 # Redis: Celery broker and the shared rate limit; empty = embedded runner, in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = envbool("HUB_CELERY_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("HUB_CELERY_QUEUE") or "allegro-hub"
+CELERY_TASK_IGNORE_RESULT = True
+# A killed worker's message goes back to the queue; the lease keeps it single.
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics for a Prometheus scraper: Authorization: Bearer <this> (or a login).
+HUB_METRICS_TOKEN = envsecret("HUB_METRICS_TOKEN") or ""
+# How often `allegro-hub beat` hands the due flows to the workers.
+HUB_DISPATCH_SECONDS = envint("HUB_DISPATCH_SECONDS", 2, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "dispatch": {
+        "task": "hub.jobs.dispatch",
+        "schedule": float(HUB_DISPATCH_SECONDS),
+        "options": {"expires": float(HUB_DISPATCH_SECONDS) * 5},
+    },
+    "prune": {"task": "hub.jobs.prune", "schedule": 3600.0},
+}
 
 # The runner (hub/jobs): how often each flow runs per channel (a flow's own
 # default otherwise), how soon after a change a triggered flow runs, how long a
@@ -340,14 +360,24 @@ HUB_LEASE_SECONDS = envint("HUB_LEASE_SECONDS", 60, minimum=5)
 HUB_WORKER_THREADS = envint("HUB_WORKER_THREADS", 2, minimum=1)
 HUB_RUN_HISTORY_DAYS = envint("HUB_RUN_HISTORY_DAYS", 14, minimum=1)
 
+LOG_LEVEL = os.environ.get("HUB_LOG_LEVEL") or "INFO"
+# "json": one JSON object a line (for log collectors); "plain" for people.
+LOG_FORMAT = os.environ.get("HUB_LOG_FORMAT") or "plain"
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(
+        f"HUB_LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "hub.logs.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("HUB_LOG_LEVEL", "INFO")},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},

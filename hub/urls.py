@@ -7,6 +7,7 @@ from hub.api.api import api
 
 urlpatterns = [
     path("", include("hub.web.urls")),
+    path("", include("hub.jobs.urls")),
     path("inventory/", include("hub.catalog.urls")),
     path("orders/", include("hub.orders.urls")),
     path("settings/channels/", include("hub.allegro.urls")),

@@ -21,7 +21,8 @@ from django.utils.regex_helper import normalize
 pytestmark = pytest.mark.django_db
 
 # Only these may be reached without a login: the login pages themselves.
-PUBLIC = {"/login/", "/admin/login/"}
+# And /healthz, for load balancers (it says "ok" or "unavailable", nothing more).
+PUBLIC = {"/login/", "/admin/login/", "/healthz"}
 API_DOCS = {"/api/docs", "/api/openapi.json"}
 # django-ninja's root view: a 404 with no content unless DEBUG is on.
 API_ROOT = "/api/"

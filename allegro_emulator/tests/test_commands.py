@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from .conftest import World, put_json
@@ -217,3 +218,80 @@ def test_auction_expiry_with_bid_sells(world: World) -> None:
     events = world.api.get("/order/events").json()["events"]
     assert [e["type"] for e in events] == ["BOUGHT"]
     assert world.emu.offer(auc)["publication"]["endedBy"] == "EXPIRATION"
+
+
+MOD = "/sale/offer-modification-commands"
+
+
+def mod_body(offer_ids: list[str], **publication: Any) -> dict[str, Any]:
+    return {
+        "modification": {"publication": publication},
+        "offerCriteria": [
+            {"type": "CONTAINS_OFFERS", "offers": [{"id": i} for i in offer_ids]}
+        ],
+    }
+
+
+def test_duration_command_follows_which_changes_allegro_allows(world: World) -> None:
+    emu, sid = world.emu, world.seller_id
+    ended = emu.add_offer(sid, "Ended", quantity=2, status="ENDED")
+    live = emu.add_offer(sid, "Live", quantity=2, duration="P10D")
+    auction = emu.add_offer(sid, "Auction", format="AUCTION", duration="P7D")
+    emu.end_offer(auction)
+    cid, _ = run(world, MOD, mod_body([ended, live, auction], duration="P10D"))
+    world.api.get(f"{MOD}/{cid}")  # processes it
+    outcome = {t["offer"]["id"]: t for t in tasks(world, MOD, cid)}
+    assert outcome[ended]["status"] == "SUCCESS"
+    assert outcome[ended]["field"] == "publication.duration"
+    # TUT-OFFERS: an active Buy Now offer only to "until sold out"; auctions never.
+    assert outcome[live]["status"] == "FAIL"
+    assert outcome[auction]["status"] == "FAIL"
+    assert outcome[auction]["errors"][0]["code"] == "IllegalDurationChange"
+    assert emu.offer(ended)["publication"]["duration"] == "P10D"
+    assert emu.offer(live)["publication"]["duration"] == "P10D"
+    cid, _ = run(world, MOD, mod_body([live], durationUnlimited=True))
+    world.api.get(f"{MOD}/{cid}")
+    assert [t["status"] for t in tasks(world, MOD, cid)] == ["SUCCESS"]
+    assert "duration" not in emu.offer(live)["publication"]
+
+
+def test_duration_then_activate_runs_for_that_duration(world: World) -> None:
+    emu = world.emu
+    ended = emu.add_offer(world.seller_id, "Ended", quantity=2, status="ENDED")
+    run(world, MOD, mod_body([ended], duration="P3D"))
+    run(world, PUB, pub_body([ended], "ACTIVATE"))
+    world.api.get("/me")
+    started = emu.clock.now()
+    emu.clock.advance(days=3, seconds=-1)
+    assert emu.offer(ended)["publication"]["status"] == "ACTIVE"
+    assert emu.offer(ended)["publication"]["endingAt"] is not None
+    emu.clock.advance(seconds=2)
+    world.api.get("/me")
+    assert emu.offer(ended)["publication"]["status"] == "ENDED"
+    assert emu.clock.now() - started > timedelta(days=3)
+
+
+def test_duration_command_refuses_bad_bodies(world: World) -> None:
+    offer = world.emu.add_offer(world.seller_id, "A")
+    for publication in (
+        {"duration": "P10D", "durationUnlimited": True},
+        {},
+        {"duration": "P1D"},  # not in the batch enum
+        {"durationUnlimited": False},
+    ):
+        resp = put_json(
+            world.api, f"{MOD}/{uuid.uuid4()}", mod_body([offer], **publication)
+        )
+        assert resp.status_code == 422, publication
+    resp = put_json(
+        world.api,
+        f"{MOD}/{uuid.uuid4()}",
+        {
+            "modification": {"location": {}},
+            "offerCriteria": mod_body([offer])["offerCriteria"],
+        },
+    )
+    assert resp.status_code == 422
+    assert world.emu.commands == {} or all(
+        c.kind != "modification" for c in world.emu.commands.values()
+    )

@@ -36,6 +36,7 @@ Case = tuple[str, str, Callable[[World, dict[str, str]], httpx.Response], int]
 JSON = {"Content-Type": MEDIA_TYPE}
 QTY = "/sale/offer-quantity-change-commands"
 PUB = "/sale/offer-publication-commands"
+MOD = "/sale/offer-modification-commands"
 UNKNOWN_CF = "9a0b6a4e-1111-4c1c-8c8c-000000000000"
 
 
@@ -73,6 +74,7 @@ def state() -> Iterator[tuple[World, dict[str, str]]]:
     emu.cancel(ids["cf_cancelled"])
     ids["cmd_qty"] = str(uuid.uuid4())
     ids["cmd_pub"] = str(uuid.uuid4())
+    ids["cmd_mod"] = str(uuid.uuid4())
     body = {
         "modification": {"changeType": "GAIN", "value": -100},
         "offerCriteria": [
@@ -87,6 +89,7 @@ def state() -> Iterator[tuple[World, dict[str, str]]]:
         ],
     }
     w.api.put(f"{PUB}/{ids['cmd_pub']}", json=body, headers=JSON)
+    w.api.put(f"{MOD}/{ids['cmd_mod']}", json=mod_body(ids["ended"]), headers=JSON)
     patch = {"sellingMode": {"price": {"amount": "18.99", "currency": "PLN"}}}
     w.api.patch(f"/sale/product-offers/{ids['offer']}", json=patch, headers=JSON)
     w.api.post(
@@ -108,6 +111,13 @@ def qty_body(offer: str, change: str = "FIXED", value: int = 5) -> dict[str, Any
 def pub_body(offer: str, action: str = "END", **extra: str) -> dict[str, Any]:
     return {
         "publication": {"action": action, **extra},
+        "offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": offer}]}],
+    }
+
+
+def mod_body(offer: str, **publication: Any) -> dict[str, Any]:
+    return {
+        "modification": {"publication": publication or {"duration": "P10D"}},
         "offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": offer}]}],
     }
 
@@ -489,6 +499,58 @@ CASES: list[Case] = [
         "/sale/offer-publication-commands/{commandId}/tasks",
         "get",
         lambda w, i: w.api.get(f"{PUB}/{new_id()}/tasks"),
+        404,
+    ),
+    (
+        "/sale/offer-modification-commands/{commandId}",
+        "put",
+        lambda w, i: w.api.put(
+            f"{MOD}/{new_id()}",
+            json=mod_body(i["ended"], durationUnlimited=True),
+            headers=JSON,
+        ),
+        201,
+    ),
+    (
+        "/sale/offer-modification-commands/{commandId}",
+        "put",
+        lambda w, i: w.api.put(
+            f"{MOD}/{new_id()}",
+            json=mod_body(i["ended"], duration="P10D", durationUnlimited=True),
+            headers=JSON,
+        ),
+        422,
+    ),
+    (
+        "/sale/offer-modification-commands/{commandId}",
+        "put",
+        lambda w, i: w.api.put(
+            f"{MOD}/{i['cmd_mod']}", json=mod_body(i["ended"]), headers=JSON
+        ),
+        409,
+    ),
+    (
+        "/sale/offer-modification-commands/{commandId}",
+        "get",
+        lambda w, i: w.api.get(f"{MOD}/{i['cmd_mod']}"),
+        200,
+    ),
+    (
+        "/sale/offer-modification-commands/{commandId}",
+        "get",
+        lambda w, i: w.api.get(f"{MOD}/{new_id()}"),
+        404,
+    ),
+    (
+        "/sale/offer-modification-commands/{commandId}/tasks",
+        "get",
+        lambda w, i: w.api.get(f"{MOD}/{i['cmd_mod']}/tasks"),
+        200,
+    ),
+    (
+        "/sale/offer-modification-commands/{commandId}/tasks",
+        "get",
+        lambda w, i: w.api.get(f"{MOD}/{new_id()}/tasks"),
         404,
     ),
     (

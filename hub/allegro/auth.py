@@ -49,7 +49,7 @@ from django.utils.translation import gettext as _
 from pydantic import SecretStr
 
 from hub import crypto
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.allegro.errors import (
     AllegroError,
     AuthRevoked,
@@ -63,6 +63,7 @@ from hub.allegro.errors import (
 )
 from hub.allegro.http import USER_AGENT, parse
 from hub.allegro.models import Channel
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -180,15 +181,12 @@ def _token_response(response: httpx.Response) -> schemas.TokenResponse:
 class InvalidClient(PermanentError):
     """Allegro does not accept the application's Client ID and Secret."""
 
-    def user_text(self) -> str:
+    def user_message(self) -> Message:
         return self._with_trace(invalid_client_text())
 
 
-def invalid_client_text() -> str:
-    return _(
-        "Allegro does not accept this Client ID and Secret: check them in the "
-        "application settings at apps.developer.allegro.pl"
-    )
+def invalid_client_text() -> Message:
+    return Message(texts.INVALID_CLIENT)
 
 
 def check_client_credentials(
@@ -558,7 +556,9 @@ def _refresh_refused(
         return current  # another process rotated under us: use its pair
     message = "Allegro rejected the refresh token; reconnect the channel"
     Channel.objects.filter(pk=channel.pk, token_version=state.version).update(
-        needs_reconnect=True, last_error=message, last_error_at=timezone.now()
+        needs_reconnect=True,
+        last_error=Message(texts.REFRESH_REJECTED),
+        last_error_at=timezone.now(),
     )
     log.warning("Channel %s: refresh token rejected (invalid_grant)", channel.pk)
     raise AuthRevoked(
@@ -573,14 +573,42 @@ def mark_needs_reconnect(channel_id: int, version: int) -> None:
     """
     marked = Channel.objects.filter(pk=channel_id, token_version=version).update(
         needs_reconnect=True,
-        last_error=_(
-            "Allegro refused the channel's access even after a token refresh; "
-            "reconnect the channel"
-        ),
+        last_error=Message(texts.ACCESS_REFUSED),
         last_error_at=timezone.now(),
     )
     if marked:
         log.warning("Channel %s: a fresh access token was refused (401)", channel_id)
+
+
+def resume_interrupted_refreshes(
+    *, transport: httpx.BaseTransport | None = None
+) -> list[int]:
+    """Finish the token refreshes a crash interrupted; returns the channel ids.
+
+    A refresh claim still set when a worker starts may belong to a refresh that
+    rotated the pair on Allegro's side and died before saving the new one. The
+    old refresh token keeps working only 60 s after its first use (api-notes
+    §2.4), so refresh again now, as soon as the claim runs out (LEASE, 45 s),
+    not hours later when the access token expires and the old token is dead.
+    A claim held by a live worker elsewhere ends with its new pair saved, and
+    ``fresh_tokens`` then just reads it.
+    """
+    channels = Channel.objects.filter(
+        refresh_lease_until__isnull=False, needs_reconnect=False
+    ).exclude(refresh_token_encrypted="")
+    resumed = []
+    for channel in channels:
+        state = read_tokens(channel.pk)
+        try:
+            fresh_tokens(channel, state.version, transport=transport)
+        except AllegroError as exc:
+            log.warning(
+                "Channel %s: interrupted token refresh not resumed: %s", channel.pk, exc
+            )
+            continue
+        log.info("Channel %s: interrupted token refresh resumed", channel.pk)
+        resumed.append(channel.pk)
+    return resumed
 
 
 class ChannelAuth(httpx.Auth):

@@ -89,6 +89,7 @@ class AllegroClient(HttpSession):
         external_ids: Sequence[str] | None = None,
         statuses: Sequence[str] | None = None,
         formats: Sequence[str] | None = None,
+        name: str | None = None,
     ) -> schemas.OfferList:
         """One page of the seller's offers (limit ≤ 1000)."""
         # Reference: https://developer.allegro.pl/documentation#operation/searchOffersUsingGET
@@ -106,6 +107,7 @@ class AllegroClient(HttpSession):
                 "external.id": list(external_ids) if external_ids else None,
                 "publication.status": list(statuses) if statuses else None,
                 "sellingMode.format": list(formats) if formats else None,
+                "name": name,
             },
         )
 
@@ -142,6 +144,35 @@ class AllegroClient(HttpSession):
             "POST", "/sale/product-offers", body=body, idempotent=False
         )
         return self._offer_change(response)
+
+    def get_offer_copy(self, offer_id: str) -> schemas.OfferCopy:
+        """An offer's fields as a new offer would copy them (relisting an auction)."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getProductOffer
+        return self._get(schemas.OfferCopy, f"/sale/product-offers/{offer_id}")
+
+    def create_offer_from(
+        self,
+        source: schemas.OfferCopy,
+        *,
+        quantity: int,
+        duration: str | None,
+        starting_at: datetime | None = None,
+    ) -> schemas.ProductOfferChange:
+        """List SOURCE again as a new, active offer (a new offer id).
+
+        An ended auction cannot be reactivated (api-notes §7), so it is listed
+        anew from its own fields; ``starting_at`` schedules the start.
+        """
+        if quantity < 1:
+            raise InvalidRequest(_("a new offer needs a quantity of 1 or more"))
+        stock: dict[str, Any] = {"available": quantity}
+        if source.unit:
+            stock["unit"] = source.unit
+        publication: dict[str, Any] = {"status": "ACTIVE", "duration": duration}
+        if starting_at is not None:
+            publication["startingAt"] = iso(starting_at)
+        body = {**source.body, "stock": stock, "publication": publication}
+        return self.create_product_offer(body)
 
     def _offer_change(self, response: httpx.Response) -> schemas.ProductOfferChange:
         if response.status_code == 202:
@@ -263,6 +294,36 @@ class AllegroClient(HttpSession):
         """Every offer's outcome of a publication command."""
         # Reference: https://developer.allegro.pl/documentation#operation/getPublicationTasksUsingGET
         return self._command_tasks("offer-publication-commands", command_id)
+
+    def put_duration_command(
+        self, command_id: str, offer_ids: Sequence[str], *, duration: str | None
+    ) -> schemas.CommandReport:
+        """Set the duration of up to 1 000 offers; None = until sold out."""
+        # Reference: https://developer.allegro.pl/documentation#operation/modificationCommandUsingPUT
+        # api-notes §5.3: duration or durationUnlimited: true, never both. An
+        # ENDED Buy Now offer takes any duration, an ended auction none.
+        publication: dict[str, Any] = (
+            {"duration": duration} if duration else {"durationUnlimited": True}
+        )
+        body = {
+            "modification": {"publication": publication},
+            "offerCriteria": _offer_criteria(offer_ids),
+        }
+        return self._put_command(
+            "offer-modification-commands", command_id, body, offer_ids
+        )
+
+    def get_modification_command(self, command_id: str) -> schemas.CommandReport:
+        """A modification (duration) command's summary."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getGeneralReportUsingGET
+        return self._command_report("offer-modification-commands", command_id)
+
+    def get_modification_command_tasks(
+        self, command_id: str
+    ) -> list[schemas.CommandTask]:
+        """Every offer's outcome of a modification (duration) command."""
+        # Reference: https://developer.allegro.pl/documentation#operation/getTasksUsingGET
+        return self._command_tasks("offer-modification-commands", command_id)
 
     def _put_command(
         self, kind: str, command_id: str, body: dict[str, Any], offer_ids: Sequence[str]

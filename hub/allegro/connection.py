@@ -16,11 +16,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.allegro import auth
+from hub.allegro import auth, texts
 from hub.allegro.client import client_for_channel
 from hub.allegro.errors import AllegroError, AuthRevoked, TransientError
 from hub.allegro.models import Channel
 from hub.allegro.schemas import Marketplace, Me
+from hub.text.message import Message
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,14 @@ def check_connection(
     if not channel.is_connected:
         text = _("Not connected yet: click “Connect with Allegro” first.")
         if channel.needs_reconnect:
-            text = reconnect_text()
+            text = str(reconnect_text())
         return Outcome(False, text)
     try:
         auth.check_client_credentials(channel, transport=transport)
     except AllegroError as exc:
-        text = explain(channel, exc)
-        record_failure(channel, text, needs_reconnect=False)
-        return Outcome(False, text)
+        why = explain(channel, exc)
+        record_failure(channel, why, needs_reconnect=False)
+        return Outcome(False, str(why))
     return after_connect(channel, transport)
 
 
@@ -59,19 +60,16 @@ def after_connect(
     try:
         me, currency = read_account(channel, transport)
     except AllegroError as exc:
-        text = explain(channel, exc)
-        record_failure(channel, text, needs_reconnect=isinstance(exc, AuthRevoked))
-        return Outcome(False, text)
+        why = explain(channel, exc)
+        record_failure(channel, why, needs_reconnect=isinstance(exc, AuthRevoked))
+        return Outcome(False, str(why))
     problem = account_problem(channel, me)
     if not problem and not store_account(channel, me, currency):
         # Lost a race: another channel took the account since we checked.
-        problem = account_problem(channel, me) or _(
-            "Another channel took this Allegro account meanwhile; the new tokens "
-            "were not kept."
-        )
+        problem = account_problem(channel, me) or Message(texts.ACCOUNT_TAKEN_MEANWHILE)
     if problem:
         forget_tokens(channel, problem)
-        return Outcome(False, problem)
+        return Outcome(False, str(problem))
     return Outcome(
         True,
         _("OK — connected as %(login)s on %(marketplace)s")
@@ -109,14 +107,15 @@ def fill_default_currency(channel: Channel) -> None:
     after_connect(channel)
 
 
-def account_problem(channel: Channel, me: Me) -> str:
-    """Why the account behind new tokens cannot belong to this channel, or ""."""
+def account_problem(channel: Channel, me: Me) -> Message:
+    """Why the account behind new tokens cannot belong to this channel (or an
+    empty, falsy Message)."""
     if channel.account_id and channel.account_id != me.id:
-        return _(
-            "These tokens are for the Allegro account %(login)s, but this channel "
-            "belongs to %(old)s. Sign in as %(old)s, or add a new channel for "
-            "%(login)s. The new tokens were not kept."
-        ) % {"login": me.login, "old": channel.account_login or channel.account_id}
+        return Message(
+            texts.OTHER_ACCOUNT,
+            login=me.login,
+            old=channel.account_login or channel.account_id,
+        )
     # The same account in two channels would download every order twice.
     twin = (
         Channel.objects.filter(
@@ -126,12 +125,8 @@ def account_problem(channel: Channel, me: Me) -> str:
         .first()
     )
     if twin is not None:
-        return _(
-            "The Allegro account %(login)s is already connected as channel "
-            "%(other)s. One account can be connected only once. The new tokens "
-            "were not kept."
-        ) % {"login": me.login, "other": twin.name}
-    return ""
+        return Message(texts.ACCOUNT_CONNECTED, login=me.login, other=twin.name)
+    return Message()
 
 
 def store_account(channel: Channel, me: Me, currency: str = "") -> bool:
@@ -160,7 +155,7 @@ def store_account(channel: Channel, me: Me, currency: str = "") -> bool:
     return True
 
 
-def record_failure(channel: Channel, text: str, *, needs_reconnect: bool) -> None:
+def record_failure(channel: Channel, text: Message, *, needs_reconnect: bool) -> None:
     fields: dict[str, object] = {"last_error": text, "last_error_at": timezone.now()}
     if needs_reconnect:
         fields["needs_reconnect"] = True
@@ -169,7 +164,7 @@ def record_failure(channel: Channel, text: str, *, needs_reconnect: bool) -> Non
         setattr(channel, name, value)
 
 
-def forget_tokens(channel: Channel, text: str) -> None:
+def forget_tokens(channel: Channel, text: Message) -> None:
     """Drop tokens that belong to the wrong account."""
     fields: dict[str, object] = {
         "access_token_encrypted": "",
@@ -184,15 +179,11 @@ def forget_tokens(channel: Channel, text: str) -> None:
     channel.refresh_from_db()
 
 
-def reconnect_text() -> str:
-    return _(
-        "Allegro no longer accepts this connection (access was withdrawn, the "
-        "password changed, or the tokens expired): click “Connect with Allegro” "
-        "again."
-    )
+def reconnect_text() -> Message:
+    return Message(texts.RECONNECT)
 
 
-def explain(channel: Channel, exc: AllegroError) -> str:
+def explain(channel: Channel, exc: AllegroError) -> Message:
     """Allegro's error in plain words, with what to do about it."""
     if isinstance(exc, auth.InvalidClient) or exc.has_code("invalid_client"):
         return auth.invalid_client_text()
@@ -201,7 +192,5 @@ def explain(channel: Channel, exc: AllegroError) -> str:
     if isinstance(exc, TransientError) and exc.status is None:
         api_url, auth_url = channel.urls()
         hosts = sorted({urlsplit(api_url).netloc, urlsplit(auth_url).netloc})
-        return _(
-            "Cannot reach %(host)s: check the API URL and the network connection."
-        ) % {"host": " / ".join(hosts)}
-    return exc.user_text()
+        return Message(texts.CANNOT_REACH, host=" / ".join(hosts))
+    return exc.user_message()

@@ -27,7 +27,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-from django.utils.translation import gettext as _
+
+from hub.allegro import texts
+from hub.text.message import Message
 
 # api-notes §9: exceeding 9 000 requests/min blocks the Client ID for one minute.
 ALLEGRO_BLOCK_SECONDS = 60.0
@@ -88,31 +90,25 @@ class AllegroError(Exception):
 
     def user_text(self) -> str:
         """Plain words: what happened and what to do, for pages and the CLI."""
-        text = self.details_text() or self.message
+        return str(self.user_message())
+
+    def user_message(self) -> Message:
+        """The same as a stored message (hub.text), translated when shown."""
         return self._with_trace(
-            _("Allegro returned an error: %(text)s") % {"text": text}
+            Message(texts.ERROR, text=self.details_text() or self.message)
         )
 
-    def _with_trace(self, text: str) -> str:
+    def _with_trace(self, message: Message) -> Message:
         if not self.trace_id:
-            return text
-        return _("%(text)s (Allegro Trace-Id: %(trace)s)") % {
-            "text": text,
-            "trace": self.trace_id,
-        }
+            return message
+        return Message(texts.WITH_TRACE, text=message, trace=self.trace_id)
 
 
 class TransientError(AllegroError):
     """Timeout, connection failure or 5xx: it may work if we try again later."""
 
-    def user_text(self) -> str:
-        return self._with_trace(
-            _(
-                "Allegro could not be reached or had a temporary problem (%(what)s). "
-                "This is usually temporary: try again in a few minutes."
-            )
-            % {"what": self.message}
-        )
+    def user_message(self) -> Message:
+        return self._with_trace(Message(texts.TRANSIENT, what=self.message))
 
 
 class RateLimited(TransientError):
@@ -130,13 +126,9 @@ class RateLimited(TransientError):
         super().__init__(message, status=status, trace_id=trace_id, errors=errors)
         self.retry_after = retry_after
 
-    def user_text(self) -> str:
+    def user_message(self) -> Message:
         return self._with_trace(
-            _(
-                "Allegro asked us to slow down (too many requests). Wait "
-                "%(seconds)d seconds, then try again."
-            )
-            % {"seconds": round(self.retry_after)}
+            Message(texts.RATE_LIMITED, seconds=round(self.retry_after))
         )
 
 
@@ -146,63 +138,38 @@ class TokenRateLimited(RateLimited):
     request budget: other sellers' calls go on, and this channel's refresh is not
     retried at once (every try generates a token) but by its next sync."""
 
-    def user_text(self) -> str:
-        return self._with_trace(
-            _(
-                "Allegro refused a new access token for this account for now (too "
-                "many tokens generated). The hub tries again at the next sync."
-            )
-        )
+    def user_message(self) -> Message:
+        return self._with_trace(Message(texts.TOKEN_RATE_LIMITED))
 
 
 class AuthRevoked(AllegroError):
     """Allegro rejected the refresh token (or never gave one): reconnect the account."""
 
-    def user_text(self) -> str:
-        return self._with_trace(
-            _(
-                "Allegro no longer accepts this channel's authorisation (the seller "
-                "may have unlinked the application, changed the password, or the "
-                "tokens expired). Open Settings → Channel Integration and connect "
-                "the account again."
-            )
-        )
+    def user_message(self) -> Message:
+        return self._with_trace(Message(texts.AUTH_REVOKED))
 
 
 class PermanentError(AllegroError):
     """Allegro refused the request (validation or another 4xx); retrying won't help."""
 
-    def user_text(self) -> str:
+    def user_message(self) -> Message:
         text = self.details_text() or self.message
-        return self._with_trace(
-            _("Allegro refused the request: %(text)s") % {"text": text}
-        )
+        return self._with_trace(Message(texts.REFUSED, text=text))
 
 
 class NotFound(PermanentError):
     """404: the order/offer/command does not exist (or was archived)."""
 
-    def user_text(self) -> str:
-        return self._with_trace(
-            _(
-                "Allegro says this does not exist (any more): %(text)s. Ended offers "
-                "are archived by Allegro 60 days after they end."
-            )
-            % {"text": self.details_text() or self.message}
-        )
+    def user_message(self) -> Message:
+        text = self.details_text() or self.message
+        return self._with_trace(Message(texts.NOT_FOUND, text=text))
 
 
 class MalformedResponse(PermanentError):
     """Allegro answered, but not in the shape we expect; nothing was changed."""
 
-    def user_text(self) -> str:
-        return self._with_trace(
-            _(
-                "Allegro sent a response the hub cannot read (%(what)s). Nothing was "
-                "changed; if this keeps happening, report it with the Trace-Id."
-            )
-            % {"what": self.message}
-        )
+    def user_message(self) -> Message:
+        return self._with_trace(Message(texts.MALFORMED, what=self.message))
 
 
 def parse_error_details(body: Any) -> list[ApiErrorDetail]:
@@ -241,8 +208,8 @@ def _detail(item: Mapping[str, Any]) -> ApiErrorDetail:
 class InvalidRequest(PermanentError):
     """The hub refused to send a request Allegro would reject (nothing was sent)."""
 
-    def user_text(self) -> str:
-        return _("Not sent to Allegro: %(text)s") % {"text": self.message}
+    def user_message(self) -> Message:
+        return Message(texts.NOT_SENT, text=self.message)
 
 
 # ------------------------------------------------------- classification

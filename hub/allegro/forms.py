@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from hub.allegro import options
+from hub.allegro import options, texts
 from hub.allegro.models import Channel
+from hub.text.message import Message
 
 CONNECTION_FIELDS = ("environment", "api_url", "auth_url", "client_id")
 # Where the Client Secret and tokens are sent: a change drops them.
@@ -194,7 +195,5 @@ def disconnect(channel: Channel) -> None:
     # F(), not += 1: two saves at once must both bump it (connection.py does too).
     channel.token_version = F("token_version") + 1
     channel.needs_reconnect = True
-    channel.last_error = gettext(
-        "The environment or Client ID changed: connect the account again."
-    )
+    channel.last_error = Message(texts.SETTINGS_CHANGED)
     channel.last_error_at = timezone.now()

@@ -126,6 +126,9 @@ class HttpSession:
         jitter: Callable[[], float] = jitter,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        # What this client sent, for the run record and /metrics.
+        self.requests_sent = 0
+        self.rate_limited = 0
         self.limiter = limiter
         self.limiter_key = limiter_key
         self.max_attempts = max(1, max_attempts)
@@ -175,8 +178,12 @@ class HttpSession:
             if self.limiter is not None:
                 self.limiter.acquire(self.limiter_key)
             error = self._attempt(method, path, params, content, headers)
+            if not isinstance(error, _NotSent):
+                self.requests_sent += 1
             if isinstance(error, httpx.Response):
                 return error
+            if isinstance(error, RateLimited):
+                self.rate_limited += 1
             if (
                 isinstance(error, RateLimited)
                 and not isinstance(error, TokenRateLimited)

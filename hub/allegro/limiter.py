@@ -13,6 +13,12 @@ budget inside one rolling minute and could cross 9 000.
 - ``LocalLimiter``: in-process, thread-safe (the embedded runner, one process).
 - ``RedisLimiter``: shared by every process through Redis (Celery workers), when
   ``settings.REDIS_URL`` is set. One Lua script per request, atomic in Redis.
+- ``FileLimiter``: shared by every process of this machine using the same data
+  directory, without Redis (`allegro-hub run` next to a cron `allegro-hub sync`,
+  or several workers on one machine): each request reserves the next free slot,
+  ``60 / budget`` seconds after the previous one, under a lock file. Evenly
+  spaced requests never exceed the budget in any rolling minute. This is the
+  default without Redis.
 
 If Allegro answers 429 anyway (another application or install sharing the
 Client ID), ``pause(key, seconds)`` holds every request for that Client ID
@@ -21,6 +27,8 @@ until the block is over, instead of each worker discovering it on its own.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
 import threading
 import time
@@ -28,6 +36,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -184,12 +193,92 @@ class RedisLimiter:
         return waited
 
 
+class FileLimiter:
+    """Evenly spaced slots per key, reserved under a lock file in ``directory``.
+
+    The file of a key holds two wall-clock times: the next free slot and the
+    end of a 429 pause. Wall clock, because other processes read them too.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_minute < 1:
+            raise ValueError("per_minute must be at least 1")
+        self.per_minute = per_minute
+        self.spacing = WINDOW_SECONDS / per_minute
+        self._directory = directory
+        self._clock = clock
+        self._sleep = sleep
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        # The Client ID is not secret, but a hash keeps the name file-safe.
+        return self._directory / (hashlib.sha256(key.encode()).hexdigest()[:24])
+
+    def _update(
+        self, key: str, change: Callable[[float, float, float], tuple[float, float]]
+    ) -> tuple[float, float]:
+        """Under the key's lock: (next slot, paused until) → change(…, now)."""
+        with open(self._path(key), "a+") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)
+            try:
+                file.seek(0)
+                parts = file.read().split()
+                try:
+                    next_slot, paused_until = float(parts[0]), float(parts[1])
+                except (IndexError, ValueError):  # new or damaged: start afresh
+                    next_slot = paused_until = 0.0
+                now = self._clock()
+                stored = change(next_slot, paused_until, now)
+                file.seek(0)
+                file.truncate()
+                file.write(f"{stored[0]!r} {stored[1]!r}\n")
+                file.flush()
+                return stored
+            finally:
+                fcntl.flock(file, fcntl.LOCK_UN)
+
+    def acquire(self, key: str) -> float:
+        slot = 0.0
+
+        def reserve(
+            next_slot: float, paused_until: float, now: float
+        ) -> tuple[float, float]:
+            nonlocal slot
+            slot = max(now, next_slot, paused_until)
+            return slot + self.spacing, paused_until
+
+        self._update(key, reserve)
+        wait = slot - self._clock()
+        if wait > 0:
+            if wait > 1:
+                log.info("Request budget for a Client ID used up; waiting %.1f s", wait)
+            self._sleep(wait)
+            return wait
+        return 0.0
+
+    def pause(self, key: str, seconds: float) -> None:
+        def hold(
+            next_slot: float, paused_until: float, now: float
+        ) -> tuple[float, float]:
+            return next_slot, max(paused_until, now + seconds)
+
+        self._update(key, hold)
+
+
 @lru_cache(maxsize=1)
 def default_limiter() -> Limiter:
-    """The process-wide limiter: Redis-backed when REDIS_URL is set, else local."""
+    """The process-wide limiter: Redis-backed when REDIS_URL is set, else one
+    lock file per Client ID in the data directory, shared by this machine."""
     per_minute = settings.ALLEGRO_REQUESTS_PER_MINUTE
     if settings.REDIS_URL:
         import redis
 
         return RedisLimiter(redis.Redis.from_url(settings.REDIS_URL), per_minute)
-    return LocalLimiter(per_minute)
+    return FileLimiter(Path(settings.DATA_DIR) / "request-budget", per_minute)

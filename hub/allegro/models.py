@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hub import crypto
 from hub.catalog.models import Location, StockItem
+from hub.text.fields import MessageField
 
 # Hosts from ../shared/allegro/api-notes.md §1.
 ENVIRONMENT_URLS = {
@@ -110,7 +112,7 @@ class Channel(models.Model):
 
     # Health, shown on the channel list.
     needs_reconnect = models.BooleanField(default=False)
-    last_error = models.TextField(blank=True)
+    last_error = MessageField()  # hub.text.message: shown in the reader's language
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -191,7 +193,7 @@ class SyncCursor(models.Model):
     stream = models.CharField(max_length=32)
     value = models.CharField(max_length=256, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    last_error = MessageField()  # hub.text.message: shown in the reader's language
     last_error_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -275,6 +277,21 @@ class Listing(models.Model):
     push_value = models.IntegerField(null=True, blank=True)
     push_message = models.TextField(blank=True)
     pushed_at = models.DateTimeField(null=True, blank=True)
+
+    # Lifecycle (ARCHITECTURE.md §4): ended at zero stock by the hub, or sold out
+    # on Allegro (endedBy EMPTY_STOCK), and waiting for stock to come back within
+    # 60 days of the end. Struck off = never relisted automatically.
+    relist_pending_since = models.DateTimeField(null=True, blank=True)
+    relist_struck_off = models.BooleanField(default=False)
+    # An ended auction is relisted as a new offer (api-notes §7): the new
+    # listing points at the one it was listed from and inherits its stock link.
+    relisted_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="relisted_as",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -315,6 +332,10 @@ class RemoteCommand(models.Model):
     class Kind(models.TextChoices):
         QUANTITY = "quantity", _("quantity change")
         PUBLICATION = "publication", _("publication change")
+        MODIFICATION = "modification", _("duration change")
+        # The lifecycle's own quantity commands (before a relist): a kind of their
+        # own, so the inventory push never reads or resends them as its own.
+        RELIST_QUANTITY = "relist_quantity", _("quantity change before a relist")
 
     class State(models.TextChoices):
         NEW = "NEW", _("stored, not yet accepted")
@@ -362,6 +383,15 @@ class ListingEvent(models.Model):
         CONFIRMED = "CONFIRMED", _("Confirmed by Allegro")
         FAILED = "FAILED", _("Refused by Allegro")
         OUT_OF_STOCK = "OUT_OF_STOCK", _("Out of stock but live")
+        PLANNED = "PLANNED", _("Planned")
+        APPROVED = "APPROVED", _("Approved")
+        REJECTED = "REJECTED", _("Rejected")
+        WITHDRAWN = "WITHDRAWN", _("Plan withdrawn")
+        PENDING_RELIST = "PENDING_RELIST", _("Pending relist")
+        LEFT_PENDING = "LEFT_PENDING", _("Left pending relist")
+        STRUCK_OFF = "STRUCK_OFF", _("Struck off")
+        RESTORED = "RESTORED", _("Restored")
+        RELISTED = "RELISTED", _("Relisted")
 
     listing = models.ForeignKey(
         Listing, on_delete=models.CASCADE, related_name="events"
@@ -382,6 +412,96 @@ class ListingEvent(models.Model):
         indexes = [
             models.Index(fields=["listing", "created_at"], name="listing_event_time")
         ]
+
+
+class PendingAction(models.Model):
+    """A planned end or relist: waits for confirmation (unless No Manual
+    Confirmation), then is carried out step by step through the outbox."""
+
+    class Kind(models.TextChoices):
+        END = "END", _("End")
+        RELIST = "RELIST", _("Relist")
+        RELIST_NEW = "RELIST_NEW", _("Relist as a new offer")
+
+    class State(models.TextChoices):
+        WAITING = "WAITING", _("waiting for confirmation")
+        APPROVED = "APPROVED", _("approved")
+        RUNNING = "RUNNING", _("sent to Allegro")
+        DONE = "DONE", _("done")
+        FAILED = "FAILED", _("refused by Allegro")
+        REJECTED = "REJECTED", _("rejected")
+        WITHDRAWN = "WITHDRAWN", _("withdrawn")
+
+    class Step(models.TextChoices):
+        NONE = "", _("not started")
+        END = "END", _("ending")
+        QUANTITY = "QUANTITY", _("setting the quantity")
+        DURATION = "DURATION", _("setting the duration")
+        ACTIVATE = "ACTIVATE", _("activating")
+        CREATE = "CREATE", _("creating the new offer")
+
+    OPEN_STATES = (State.WAITING, State.APPROVED, State.RUNNING)
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="pending_actions"
+    )
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="actions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.WAITING
+    )
+    # lifecycle_plan's reason code and the numbers its text shows.
+    reason = models.CharField(max_length=32)
+    details = models.JSONField(default=dict, blank=True)
+    quantity = models.IntegerField(null=True, blank=True)
+    duration = models.CharField(max_length=8, blank=True)  # "" = unlimited/same
+    step = models.CharField(max_length=16, choices=Step.choices, blank=True)
+    command = models.ForeignKey(
+        RemoteCommand,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    new_offer_id = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    # A rejected (or refused) plan is not proposed again while it holds; once it stops
+    # holding (stock came back, the listing changed) a new one may be.
+    lapsed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one plan in the works per listing: never two ENDs.
+            models.UniqueConstraint(
+                fields=["listing"],
+                condition=Q(state__in=["WAITING", "APPROVED", "RUNNING"]),
+                name="one_open_action_per_listing",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "state"], name="action_channel_state")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.listing_id} ({self.state})"
+
+    def reason_text(self) -> str:
+        from hub.allegro.sync.lifecycle_plan import Plan, describe
+
+        return describe(Plan(self.kind, self.reason, self.details))
 
 
 class FormReadFailure(models.Model):

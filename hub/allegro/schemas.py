@@ -197,6 +197,45 @@ class ProductOffer(Schema):
         )
 
 
+# Top-level fields of SaleProductOfferRequestV1 that a new offer copies from the
+# old one's SaleProductOfferResponseV1; stock and publication are set afresh and
+# read-only parts (id, validation, createdAt, …) are left out.
+COPIED_OFFER_FIELDS = (
+    "productSet", "b2b", "attachments", "fundraisingCampaign", "additionalServices",
+    "compatibilityList", "delivery", "additionalMarketplaces", "language", "category",
+    "name", "parameters", "afterSalesServices", "sizeTable", "contact", "discounts",
+    "payments", "sellingMode", "location", "images", "description", "external",
+    "taxSettings", "messageToSellerSettings",
+)  # fmt: skip
+
+
+class OfferCopy(Schema):
+    """What a new offer is built from when an ended auction is listed again
+    (an auction cannot be reactivated, api-notes §7). ``body`` holds the copied
+    request fields in Allegro's own shape, to be sent back unchanged."""
+
+    id: str
+    format: str | None = None
+    duration: str | None = None
+    unit: str | None = None
+    body: dict[str, Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _copy(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "body" in data:
+            return data
+        return {
+            "id": data.get("id"),
+            "format": dig(data, "sellingMode", "format"),
+            "duration": dig(data, "publication", "duration"),
+            "unit": dig(data, "stock", "unit"),
+            "body": {
+                k: data[k] for k in COPIED_OFFER_FIELDS if data.get(k) is not None
+            },
+        }
+
+
 class ProductOfferChange(Schema):
     """PATCH result: 200 with the offer, or 202 accepted and processed later.
 

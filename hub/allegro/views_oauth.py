@@ -45,7 +45,7 @@ def start_authorization(request: HttpRequest, channel: Channel) -> HttpResponse:
     try:
         auth.check_client_credentials(channel)
     except AllegroError as exc:
-        messages.error(request, connection.explain(channel, exc))
+        messages.error(request, str(connection.explain(channel, exc)))
         return redirect("channel_config", pk=channel.pk)
     verifier, _challenge = auth.new_pkce_pair()
     state = auth.new_state()
@@ -97,7 +97,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             channel, code, pending["redirect_uri"], pending["code_verifier"]
         )
     except AllegroError as exc:
-        messages.error(request, connection.explain(channel, exc))
+        messages.error(request, str(connection.explain(channel, exc)))
         return redirect("channel_config", pk=channel.pk)
     _finish(request, channel)
     return redirect("channel_config", pk=channel.pk)
@@ -122,7 +122,7 @@ def start_device(request: HttpRequest, channel: Channel) -> HttpResponse:
         auth.check_client_credentials(channel)
         device = auth.start_device_flow(channel)
     except AllegroError as exc:
-        messages.error(request, connection.explain(channel, exc))
+        messages.error(request, str(connection.explain(channel, exc)))
         return redirect("channel_config", pk=channel.pk)
     request.session[DEVICE_SESSION_KEY] = {
         "channel_id": channel.pk,
@@ -166,7 +166,7 @@ def device_poll(request: HttpRequest, pk: int) -> JsonResponse:
         result = auth.poll_device_flow(channel, pending["device_code"])
     except AllegroError as exc:
         request.session.pop(DEVICE_SESSION_KEY, None)
-        return _device_done(connection.explain(channel, exc))
+        return _device_done(str(connection.explain(channel, exc)))
     status = result.status
     if status in ("pending", "slow_down"):
         if status == "slow_down":

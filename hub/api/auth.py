@@ -36,6 +36,8 @@ class TokenAuth(HttpBearer):
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
         ).update(last_used_at=now)
         request.user = row.user
+        # Who did it, for history lines (hub.text.actor).
+        request.api_token_name = row.name  # type: ignore[attr-defined]
         return row.user
 
 

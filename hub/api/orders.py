@@ -22,6 +22,7 @@ from ninja.errors import HttpError
 from hub.orders.linking import LinkError, link_line_by_hand
 from hub.orders.models import ImportProblem, Order, OrderLine
 from hub.orders.serialize import event_data, line_data, order_data
+from hub.text import actor
 
 router = Router(tags=["orders"])
 
@@ -45,6 +46,8 @@ class LineOut(Schema):
 class EventOut(Schema):
     kind: str
     message: str
+    # Who did it: "user:NAME", "token:NAME", "cli", "allegro", "" (unknown).
+    actor: str
     occurred_at: datetime
     source_event: str
 
@@ -178,7 +181,7 @@ def link_line(
     """Link a line to the stock item with this SKU; an open order allocates it."""
     line = get_object_or_404(OrderLine, pk=line_id, order_id=order_id)
     try:
-        link_line_by_hand(line, payload.sku)
+        link_line_by_hand(line, payload.sku, actor.of_request(request))
     except LinkError as exc:
         raise HttpError(422, str(exc)) from None
     line = OrderLine.objects.select_related("stock_item").get(pk=line.pk)
@@ -196,7 +199,7 @@ def list_order_problems(request: HttpRequest) -> list[ProblemOut]:
             account=p.account,
             external_id=p.external_id,
             sub_source=p.sub_source,
-            reason=p.reason,
+            reason=str(p.reason),
             first_seen_at=p.first_seen_at,
             last_seen_at=p.last_seen_at,
             attempts=p.attempts,

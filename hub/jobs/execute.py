@@ -60,6 +60,7 @@ def execute(
             progress(text)
 
     retry_after = None
+    client = None
     try:
         with Heartbeat(claim.owner), client_factory(channel) as client:
             say(_("started"))
@@ -84,6 +85,8 @@ def execute(
         run.summary = result.summary
         run.counts = dict(result.counts)
     run.finished_at = timezone.now()
+    if client is not None:
+        run.requests, run.rate_limited = client.requests_sent, client.rate_limited
     if run.outcome == FlowRun.Outcome.OK and any(run.counts.values()):
         log.info("%s · %s: %s", channel.name, flow.name, run.summary)
     elif run.outcome == FlowRun.Outcome.FAILED:
@@ -101,7 +104,10 @@ def record(
     run: FlowRun, claim: schedule.Claim, flow: Flow, retry_after: float | None
 ) -> None:
     """Save the finished run and release the lease with the next run's time."""
-    run.save(update_fields=["outcome", "summary", "counts", "error", "finished_at"])
+    fields = ["outcome", "summary", "counts", "error", "finished_at"]
+    run.save(update_fields=[*fields, "requests", "rate_limited"])
+    failed = run.outcome == FlowRun.Outcome.FAILED
+    schedule.count_run(claim, run.requests, run.rate_limited, failed)
     assert run.finished_at is not None
     if run.outcome == FlowRun.Outcome.OK:
         schedule.finish_ok(claim, run.finished_at, flow, run.started_at)

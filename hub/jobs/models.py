@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub.allegro.models import Channel
@@ -31,6 +32,12 @@ class FlowState(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # Ever-growing totals, for /metrics (Prometheus counters).
+    runs_total = models.PositiveBigIntegerField(default=0)
+    failures_total = models.PositiveBigIntegerField(default=0)
+    requests_total = models.PositiveBigIntegerField(default=0)
+    rate_limited_total = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
@@ -66,6 +73,8 @@ class FlowRun(models.Model):
     summary = models.TextField(blank=True)
     counts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    requests = models.PositiveIntegerField(default=0)  # sent to Allegro
+    rate_limited = models.PositiveIntegerField(default=0)  # 429s among them
 
     class Meta:
         indexes = [

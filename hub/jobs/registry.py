@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.allegro.client import AllegroClient
 from hub.allegro.models import Channel
+from hub.allegro.sync import lifecycle
 from hub.allegro.sync.orders import sync_orders
 
 Progress = Callable[[str], None]
@@ -106,11 +107,37 @@ def run_orders(
     return FlowResult(result.summary(), counts)
 
 
+def run_lifecycle(
+    channel_id: int, client: AllegroClient, progress: Progress
+) -> FlowResult:
+    result = lifecycle.sync_lifecycle(channel_id, client, progress=progress)
+    counts = {
+        "ended": result.ended,
+        "relisted": result.relisted,
+        "failed": result.failed,
+        "planned": result.planned,
+        "waiting": result.waiting,
+        "withdrawn": result.withdrawn,
+        "entered": result.entered,
+        "expired": result.expired,
+        "sent": result.sent,
+    }
+    return FlowResult(result.summary(), counts)
+
+
 # ----------------------------------------------------------------- registry
 
 # In the order a full pass (`allegro-hub sync NAME`) runs them.
 FLOWS: tuple[Flow, ...] = (
     Flow(name="orders", run=run_orders, interval=60, label=_("Orders")),
+    # Ends and relists; runs soon after a plan is approved (has_work).
+    Flow(
+        name="lifecycle",
+        run=run_lifecycle,
+        interval=300,
+        label=_("Ends and relists"),
+        pending=lifecycle.has_work,
+    ),
 )
 
 

@@ -20,16 +20,16 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta
 
+import httpx
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from hub.allegro.auth import resume_interrupted_refreshes
 from hub.allegro.client import client_for_channel
 from hub.jobs import schedule
 from hub.jobs.execute import ClientFactory, execute
-from hub.jobs.models import FlowState
 from hub.jobs.registry import FLOWS, Flow
 
 log = logging.getLogger("hub.jobs")
@@ -45,11 +45,13 @@ class Runner:
         threads: int | None = None,
         tick: float = 1.0,
         client_factory: ClientFactory = client_for_channel,
+        auth_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.flows = list(flows)
         self.threads = threads or settings.HUB_WORKER_THREADS
         self.tick_seconds = tick
         self.client_factory = client_factory
+        self.auth_transport = auth_transport
         self._by_name = {flow.name: flow for flow in self.flows}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -62,7 +64,19 @@ class Runner:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hub-flow")
         self._thread = threading.Thread(target=self._loop, name="hub-runner")
         self._thread.start()
+        threading.Thread(
+            target=self._resume_refreshes, name="hub-token-resume", daemon=True
+        ).start()
         log.info("Runner started: %d worker threads", self.threads)
+
+    def _resume_refreshes(self) -> None:
+        """Token refreshes a crash interrupted: finish them within Allegro's grace."""
+        try:
+            resume_interrupted_refreshes(transport=self.auth_transport)
+        except Exception:
+            log.exception("Resuming interrupted token refreshes failed")
+        finally:
+            connection.close()
 
     def stop(self, timeout: float = 60) -> None:
         """Stop claiming; running flows stop at their next page; wait for them."""
@@ -96,7 +110,7 @@ class Runner:
         """One round: schedule rows, change triggers, claims. Returns runs started."""
         now = timezone.now()
         schedule.ensure_states(self.flows, now)
-        self._poll_pending(now)
+        schedule.poll_pending(self.flows, now)
         if time.monotonic() - self._pruned_at > PRUNE_EVERY:
             schedule.prune_runs(now)
             self._pruned_at = time.monotonic()
@@ -115,26 +129,6 @@ class Runner:
             self._running.add(self._pool.submit(self._run, claim, flow))
             started += 1
         return started
-
-    def _poll_pending(self, now: datetime) -> None:
-        checks = [flow for flow in self.flows if flow.pending is not None]
-        if not checks:
-            return
-        delay = settings.HUB_TRIGGER_DEBOUNCE
-        soon = now + timedelta(seconds=delay)
-        # Only rows not already due within the debounce and not running.
-        rows = FlowState.objects.filter(
-            flow__in=[flow.name for flow in checks],
-            due_at__gt=soon,
-            lease_owner="",
-            channel__in=schedule.runnable_channels(),
-        ).values_list("channel_id", "flow")
-        for channel_id, name in rows:
-            pending = self._by_name[name].pending
-            if pending is not None and pending(channel_id):
-                schedule.request_run(
-                    channel_id, name, delay=delay, trigger=schedule.CHANGE
-                )
 
     def _run(self, claim: schedule.Claim, flow: Flow) -> None:
         close_old_connections()

@@ -129,6 +129,41 @@ def _held(row: FlowState, now: datetime) -> bool:
     )
 
 
+def poll_pending(flows: Sequence[Flow], now: datetime) -> int:
+    """Ask each flow with a ``pending`` check whether a channel has work; if so,
+    run it ``HUB_TRIGGER_DEBOUNCE`` seconds from now. Returns how many asked."""
+    checks = {flow.name: flow.pending for flow in flows if flow.pending is not None}
+    if not checks:
+        return 0
+    delay = settings.HUB_TRIGGER_DEBOUNCE
+    # Only rows not already due within the debounce, and not running: a change
+    # during a run is seen again once the run ends.
+    rows = FlowState.objects.filter(
+        flow__in=list(checks),
+        due_at__gt=now + timedelta(seconds=delay),
+        lease_owner="",
+        channel__in=runnable_channels(),
+    ).values_list("channel_id", "flow")
+    asked = 0
+    for channel_id, name in rows:
+        pending = checks[name]
+        if pending is not None and pending(channel_id):
+            request_run(channel_id, name, delay=delay, trigger=CHANGE)
+            asked += 1
+    return asked
+
+
+def mark_queued(row: FlowState, now: datetime) -> bool:
+    """Beat enqueued this row: not due again for a lease, unless run meanwhile.
+
+    A compare-and-swap on the due time it saw, so two beats enqueue it once.
+    """
+    queued = FlowState.objects.filter(pk=row.pk, due_at=row.due_at).update(
+        due_at=now + lease()
+    )
+    return queued == 1
+
+
 def claim(
     row: FlowState, flow: Flow, now: datetime, *, due_only: bool = True
 ) -> Claim | None:
@@ -233,6 +268,16 @@ def finish_failed(
 def finish_interrupted(claim: Claim, now: datetime) -> bool:
     """Stopped by a shutdown: due again at once, on the next start."""
     return _release(claim, due_at=now)
+
+
+def count_run(claim: Claim, requests: int, rate_limited: int, failed: bool) -> None:
+    """Add a run to the (channel, flow) totals that /metrics reports."""
+    FlowState.objects.filter(pk=claim.state_id).update(
+        runs_total=F("runs_total") + 1,
+        failures_total=F("failures_total") + int(failed),
+        requests_total=F("requests_total") + requests,
+        rate_limited_total=F("rate_limited_total") + rate_limited,
+    )
 
 
 def backoff(failures: int) -> timedelta:

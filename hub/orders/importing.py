@@ -18,30 +18,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from hub.catalog import stock
 from hub.catalog.models import Location
+from hub.orders import texts
+from hub.orders.history import history
 from hub.orders.linking import Catalog, LineKey
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.orders.stock import allocate_line, release_order
+from hub.text.message import Message, labels, money, status
 
-# Fields whose change is worth a line in the order's history.
-WATCHED_FIELDS = {
-    "buyer_name": gettext_lazy("buyer"),
-    "buyer_email": gettext_lazy("buyer e-mail"),
-    "buyer_phone": gettext_lazy("buyer phone"),
-    "delivery_method": gettext_lazy("delivery method"),
-    "delivery_address": gettext_lazy("delivery address"),
-    "pickup_point": gettext_lazy("pickup point"),
-    "invoice": gettext_lazy("invoice details"),
-    "invoice_required": gettext_lazy("invoice request"),
-    "message_to_seller": gettext_lazy("message to seller"),
-    "total": gettext_lazy("total"),
-    "fulfillment_status": gettext_lazy("fulfilment status"),
-}
+# Fields whose change is worth a line in the order's history (field → label code).
+WATCHED_FIELDS = texts.FIELD_LABELS
 
 
 QUIET_FIELDS = {"marketplace", "delivery_method_id", "buyer_id", "buyer_guest",
@@ -175,15 +163,15 @@ def _fill_new_order(
     unlinked = _store_unlinked_flag(order, lines)
     counts.unlinked_lines += unlinked
     counts.cancelled += int(order.status == Order.Status.CANCELLED)
-    message = _("Imported: %(status)s, %(lines)d line(s), %(total)s %(cur)s.") % {
-        "status": order.channel_status,
+    params = {
+        "status": status(order.channel_status),
         "lines": len(lines),
-        "total": order.total,
-        "cur": order.currency,
+        "total": money(order.total, order.currency),
     }
+    message = Message(texts.IMPORTED, **params)
     if unlinked:
-        message += " " + _("%(n)d line(s) not linked to stock.") % {"n": unlinked}
-    _history(order, data, OrderEvent.Kind.IMPORTED, message)
+        message = Message(texts.IMPORTED_UNLINKED, unlinked=unlinked, **params)
+    _history(account, order, data, OrderEvent.Kind.IMPORTED, message)
 
 
 def _update_order(
@@ -229,22 +217,27 @@ def _update_order(
     counts.updated += 1
     if old_status != order.status and order.status == Order.Status.CANCELLED:
         counts.cancelled += 1
-        _history(order, data, OrderEvent.Kind.CANCELLED, _("Cancelled on the channel."))
+        cancelled = Message(texts.CANCELLED)
+        _history(account, order, data, OrderEvent.Kind.CANCELLED, cancelled)
     for kind, message in notes:
-        _history(order, data, kind, message)
+        _history(account, order, data, kind, message)
     if lines_changed:
-        _history(order, data, OrderEvent.Kind.CHANGED, _("Order lines changed."))
+        changed = Message(texts.LINES_CHANGED)
+        _history(account, order, data, OrderEvent.Kind.CHANGED, changed)
 
 
-def _changes(order: Order, data: IncomingOrder) -> list[tuple[str, str]]:
-    notes: list[tuple[str, str]] = []
+def _changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
+    notes: list[tuple[str, Message]] = []
     new_status = data.fields.get("channel_status", order.channel_status)
     if new_status != order.channel_status and not data.cancelled:
         notes.append(
             (
                 OrderEvent.Kind.STATUS,
-                _("Status %(old)s → %(new)s.")
-                % {"old": order.channel_status, "new": new_status},
+                Message(
+                    texts.STATUS_CHANGED,
+                    old=status(order.channel_status),
+                    new=status(new_status),
+                ),
             )
         )
     if (
@@ -255,13 +248,13 @@ def _changes(order: Order, data: IncomingOrder) -> list[tuple[str, str]]:
         notes.append(
             (
                 OrderEvent.Kind.CANCELLED,
-                _("Cancelled on the channel after it was dispatched; check it."),
+                Message(texts.CANCELLED_AFTER_DISPATCH),
             )
         )
     if data.fields.get("paid") and not order.paid:
-        notes.append((OrderEvent.Kind.PAID, _("Payment received.")))
+        notes.append((OrderEvent.Kind.PAID, Message(texts.PAID)))
     changed = [
-        str(label)
+        label
         for name, label in WATCHED_FIELDS.items()
         if name in data.fields and _differs(getattr(order, name), data.fields[name])
     ]
@@ -269,7 +262,7 @@ def _changes(order: Order, data: IncomingOrder) -> list[tuple[str, str]]:
         notes.append(
             (
                 OrderEvent.Kind.CHANGED,
-                _("Changed: %(fields)s.") % {"fields": ", ".join(changed)},
+                Message(texts.FIELDS_CHANGED, fields=labels(*changed)),
             )
         )
     # Fields that change with others already noted, or say nothing to the seller
@@ -280,7 +273,7 @@ def _changes(order: Order, data: IncomingOrder) -> list[tuple[str, str]]:
         for name, value in data.fields.items()
         if name not in quiet
     ):
-        notes.append((OrderEvent.Kind.CHANGED, _("Order details changed.")))
+        notes.append((OrderEvent.Kind.CHANGED, Message(texts.DETAILS_CHANGED)))
     return notes
 
 
@@ -376,11 +369,14 @@ def _store_unlinked_flag(order: Order, lines: list[OrderLine]) -> int:
     return unlinked
 
 
-def _history(order: Order, data: IncomingOrder, kind: str, message: str) -> None:
-    OrderEvent.objects.create(
-        order=order,
-        kind=kind,
-        message=message,
-        occurred_at=data.occurred_at or timezone.now(),
-        source_event=data.source_event[:255],
+def _history(
+    account: Account, order: Order, data: IncomingOrder, kind: str, message: Message
+) -> None:
+    history(
+        order,
+        kind,
+        message,
+        actor=account.source,  # the channel did it (e.g. "allegro")
+        occurred_at=data.occurred_at,
+        source_event=data.source_event,
     )

@@ -12,15 +12,18 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from hub.catalog.models import StockItem
+from hub.orders import texts
+from hub.orders.history import history
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.orders.stock import allocate_line, take_dispatched_line
+from hub.text.message import Message
 
 _SPACES = re.compile(r"\s+")
 
@@ -34,7 +37,7 @@ def normalise_title(title: str) -> str:
 class Resolution:
     item_id: int | None
     method: str  # an OrderLine.LinkMethod value
-    reason: str = ""  # why not linked, for the seller
+    reason: Message = field(default_factory=Message)  # why not linked
 
 
 @dataclass(frozen=True)
@@ -86,18 +89,15 @@ class Catalog:
             return Resolution(
                 None,
                 OrderLine.LinkMethod.NONE,
-                _("%(count)d stock items have this title; link it by hand.")
-                % {"count": len(matches)},
+                Message(texts.AMBIGUOUS_TITLE, count=len(matches)),
             )
         return Resolution(None, OrderLine.LinkMethod.NONE, _no_match_reason(key))
 
 
-def _no_match_reason(key: LineKey) -> str:
+def _no_match_reason(key: LineKey) -> Message:
     if key.external_id:
-        return _("No listing link and no stock item with SKU %(sku)s.") % {
-            "sku": key.external_id
-        }
-    return _("No listing link and the offer has no external id (SKU).")
+        return Message(texts.NO_SKU_MATCH, sku=key.external_id)
+    return Message(texts.NO_EXTERNAL_ID)
 
 
 def refresh_unlinked_flag(order: Order) -> bool:
@@ -113,9 +113,10 @@ class LinkError(ValueError):
     """A link by hand that cannot be made; the message is for the seller."""
 
 
-def link_line_by_hand(line: OrderLine, sku: str) -> OrderLine:
+def link_line_by_hand(line: OrderLine, sku: str, actor: str = "") -> OrderLine:
     """Link a line to the stock item with this SKU and allocate it (if open).
 
+    ``actor`` (hub.text.actor) is who did it, for the order's history.
     Relinking a linked line moves its allocation to the new item. A dispatched
     order's unlinked line took no stock when it left: linking it takes it now.
     """
@@ -139,22 +140,22 @@ def link_line_by_hand(line: OrderLine, sku: str) -> OrderLine:
             unlinked_reason="",
         )
         line.refresh_from_db()
-        message = _("“%(title)s” linked by hand to %(sku)s.")
+        code = texts.LINKED_BY_HAND
         if dispatched:
             take_dispatched_line(line, order)
-            message = _(
-                "“%(title)s” linked by hand to %(sku)s after dispatch; "
-                "its units were taken off stock."
-            )
+            code = texts.LINKED_AFTER_DISPATCH
         else:
             allocate_line(line)
         refresh_unlinked_flag(order)
         # Touch the order so API "changed since" readers see the new link.
         order.save(update_fields=["updated_at"])
-        OrderEvent.objects.create(
-            order=order,
-            kind=OrderEvent.Kind.LINKED,
-            message=message % {"title": line.title, "sku": item.sku},
+        history(
+            order,
+            OrderEvent.Kind.LINKED,
+            code,
+            actor=actor,
+            title=line.title,
+            sku=item.sku,
         )
     return line
 
@@ -178,11 +179,12 @@ def link_lines_of_offer(source: str, account: str, offer_id: str, item_id: int) 
             line.save(update_fields=["stock_item", "link_method", "unlinked_reason"])
             allocate_line(line)
             refresh_unlinked_flag(line.order)
-            OrderEvent.objects.create(
-                order=line.order,
-                kind=OrderEvent.Kind.LINKED,
-                message=_("“%(title)s” linked through its listing.")
-                % {"title": line.title},
+            history(
+                line.order,
+                OrderEvent.Kind.LINKED,
+                texts.LINKED_BY_LISTING,
+                actor=source,
+                title=line.title,
             )
             linked += 1
     return linked

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub.catalog.models import Location, StockItem
+from hub.text.actor import describe
+from hub.text.fields import MessageField
 
 
 class Order(models.Model):
@@ -144,8 +146,9 @@ class OrderLine(models.Model):
     link_method = models.CharField(
         max_length=16, choices=LinkMethod.choices, default=LinkMethod.NONE, blank=True
     )
-    # Why the line is not linked (no match, ambiguous title, …), shown to the seller.
-    unlinked_reason = models.CharField(max_length=255, blank=True)
+    # Why the line is not linked (no match, ambiguous title, …), shown to the seller
+    # in their language (hub.orders.texts).
+    unlinked_reason = MessageField()
 
     class Meta:
         constraints = [
@@ -189,7 +192,10 @@ class OrderEvent(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    message = models.TextField(blank=True)
+    # A code and parameters (hub.orders.history), shown in the reader's language.
+    message = MessageField()
+    # Who did it: "user:NAME", "token:NAME", "cli", "allegro" (hub.text.actor).
+    actor = models.CharField(max_length=100, blank=True)
     # When it happened at the source (e.g. Allegro's occurredAt), else when we saw it.
     occurred_at = models.DateTimeField(default=timezone.now)
     source_event = models.CharField(max_length=255, blank=True)
@@ -198,6 +204,10 @@ class OrderEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"])]
+
+    @property
+    def actor_name(self) -> str:
+        return describe(self.actor)
 
 
 class Dispatch(models.Model):
@@ -243,7 +253,7 @@ class ImportProblem(models.Model):
     account = models.CharField(max_length=64)
     external_id = models.CharField(max_length=100)
     sub_source = models.CharField(_("sub-source"), max_length=100, blank=True)
-    reason = models.TextField(_("reason"))
+    reason = MessageField(_("reason"))
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=1)

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from hub.orders.models import ImportProblem
+from hub.text.message import Message
 
 RETRY_FIRST = timedelta(minutes=5)  # the first pause of a back-off retry …
 RETRY_MAX = timedelta(hours=6)  # … doubled up to this
@@ -27,7 +28,7 @@ def record_problems(
     source: str,
     account: str,
     sub_source: str,
-    reasons: Mapping[str, str],
+    reasons: Mapping[str, Message] | Mapping[str, str],
     *,
     backoff: Collection[str] = (),
 ) -> None:

@@ -32,7 +32,7 @@ def line_data(line: OrderLine) -> dict[str, Any]:
         "currency": line.currency,
         "stock_item_sku": line.stock_item.sku if line.stock_item else None,
         "link_method": line.link_method,
-        "unlinked_reason": line.unlinked_reason,
+        "unlinked_reason": str(line.unlinked_reason),
     }
 
 
@@ -51,7 +51,8 @@ def order_data(order: Order) -> dict[str, Any]:
 def event_data(event: OrderEvent) -> dict[str, Any]:
     return {
         "kind": event.kind,
-        "message": event.message,
+        "message": str(event.message),
+        "actor": event.actor,
         "occurred_at": event.occurred_at,
         "source_event": event.source_event,
     }

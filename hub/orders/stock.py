@@ -8,7 +8,10 @@ from django.utils.translation import gettext as _
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
+from hub.orders import texts
+from hub.orders.history import history
 from hub.orders.models import Dispatch, Order, OrderEvent, OrderLine
+from hub.text.message import Message
 
 
 def order_location(order: Order) -> Location:
@@ -73,7 +76,7 @@ class NotDispatchable(ValueError):
 
 
 def dispatch_order(
-    order: Order, carrier: str = "", tracking_number: str = ""
+    order: Order, carrier: str = "", tracking_number: str = "", actor: str = ""
 ) -> Dispatch:
     """Mark the order dispatched: its allocations become real (on_hand goes down).
 
@@ -96,13 +99,12 @@ def dispatch_order(
             carrier=carrier.strip(),
             tracking_number=tracking_number.strip(),
         )
-        note = _("Dispatched.")
+        note = Message(texts.DISPATCHED)
         if dispatch.tracking_number:
-            note = _("Dispatched with %(carrier)s, tracking number %(number)s.") % {
-                "carrier": dispatch.carrier or "?",
-                "number": dispatch.tracking_number,
-            }
-        OrderEvent.objects.create(
-            order=order, kind=OrderEvent.Kind.DISPATCHED, message=note
-        )
+            note = Message(
+                texts.DISPATCHED_TRACKED,
+                carrier=dispatch.carrier or "?",
+                number=dispatch.tracking_number,
+            )
+        history(order, OrderEvent.Kind.DISPATCHED, note, actor=actor)
     return dispatch

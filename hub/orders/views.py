@@ -19,6 +19,7 @@ from hub.orders.linking import LinkError, link_line_by_hand
 from hub.orders.models import ImportProblem, Order, OrderLine
 from hub.orders.paging import page_of
 from hub.orders.stock import NotDispatchable, dispatch_order
+from hub.text import actor
 
 PAGE_SIZE = 50
 SHOWN_PROBLEMS = 20  # orders set aside, listed above the orders
@@ -102,7 +103,7 @@ def link_line(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
         messages.error(request, _("Enter the SKU of a stock item."))
         return redirect("order_detail", pk=pk)
     try:
-        link_line_by_hand(line, form.cleaned_data["sku"])
+        link_line_by_hand(line, form.cleaned_data["sku"], actor.of_request(request))
     except LinkError as exc:
         messages.error(request, str(exc))
     else:
@@ -123,7 +124,10 @@ def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("order_detail", pk=pk)
     try:
         dispatch_order(
-            order, form.cleaned_data["carrier"], form.cleaned_data["tracking_number"]
+            order,
+            form.cleaned_data["carrier"],
+            form.cleaned_data["tracking_number"],
+            actor.of_request(request),
         )
     except NotDispatchable as exc:
         messages.error(request, str(exc))

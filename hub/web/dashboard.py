@@ -5,15 +5,14 @@ the catalogue or the order book."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.db.models import Count, Q
 
 from hub.allegro.models import Channel
-from hub.allegro.sync.orders import JOURNAL
-from hub.allegro.sync.progress import ImportProgress, import_progress_by_channel
+from hub.allegro.status import ChannelStatus, channel_statuses
 from hub.catalog import stock
 from hub.catalog.models import StockItem
+from hub.jobs.status import FlowHealth, flow_health
 from hub.orders.models import Order
 
 RECENT_ORDERS = 10
@@ -22,10 +21,18 @@ SHOWN_ITEMS = 10
 
 @dataclass(frozen=True)
 class ChannelHealth:
-    channel: Channel
-    last_order_sync: datetime | None  # the order journal's last good pass
-    sync_error: str  # the order journal's last failure, if it is still failing
-    progress: ImportProgress | None  # a backfill or gap re-read while it runs
+    status: ChannelStatus  # what allegro says about the channel
+    flows: list[FlowHealth]  # each sync flow's last success, failure, next run
+
+    @property
+    def channel(self) -> Channel:
+        return self.status.channel
+
+    @property
+    def problems(self) -> list[FlowHealth]:
+        """Flows failing, or not run for longer than they should have been."""
+        runnable = self.status.connected and self.status.enabled
+        return [f for f in self.flows if f.error or (f.stale and runnable)]
 
 
 @dataclass(frozen=True)
@@ -37,23 +44,13 @@ class StockSummary:
 
 
 def channel_health() -> list[ChannelHealth]:
-    """One line per channel (two queries, and one more if any import runs)."""
-    channels = list(Channel.objects.order_by("name").prefetch_related("cursors"))
-    # The channel list's helper: it counts the orders (one grouped query) only
-    # while an import runs (the first sync, or after a gap in the journal).
-    progress = import_progress_by_channel(channels)
-    lines = []
-    for channel in channels:
-        journal = next((c for c in channel.cursors.all() if c.stream == JOURNAL), None)
-        lines.append(
-            ChannelHealth(
-                channel=channel,
-                last_order_sync=journal.last_success_at if journal else None,
-                sync_error=journal.last_error if journal else "",
-                progress=progress.get(channel.pk),
-            )
-        )
-    return lines
+    """One line per channel: allegro's status, and the runner's per flow."""
+    statuses = channel_statuses()
+    flows = flow_health([status.channel for status in statuses])
+    return [
+        ChannelHealth(status=status, flows=flows[status.channel.pk])
+        for status in statuses
+    ]
 
 
 def order_counts() -> dict[str, int]:

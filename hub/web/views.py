@@ -10,8 +10,10 @@ from hub.web import dashboard as board
 
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The front page: channel health, what needs action, the latest orders."""
+    channels = board.channel_health()
     context = {
-        "channels": board.channel_health(),
+        "channels": channels,
+        "sync_problems": [(line, flow) for line in channels for flow in line.problems],
         "orders": board.order_counts(),
         "stock": board.stock_summary(),
         "recent_orders": board.recent_orders(),

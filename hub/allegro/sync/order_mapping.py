@@ -9,10 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
-
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.orders.importing import IncomingLine, IncomingOrder
+from hub.text.message import Message
 
 # Allegro's checkout-form status (api-notes §3.2). CANCELLED is final.
 CANCELLED = "CANCELLED"
@@ -21,14 +20,16 @@ CANCELLED = "CANCELLED"
 class UnusableForm(ValueError):
     """A checkout form we cannot turn into an order; nothing is imported."""
 
+    def __init__(self, reason: Message) -> None:
+        super().__init__(str(reason))
+        self.reason = reason  # stored on the import problem, shown translated
+
 
 def map_checkout_form(
     form: schemas.CheckoutForm, sub_source: str, default_currency: str
 ) -> IncomingOrder:
     if not form.line_items:
-        raise UnusableForm(
-            _("Checkout form %(id)s has no line items.") % {"id": form.id}
-        )
+        raise UnusableForm(Message(texts.FORM_NO_LINES, id=form.id))
     currency = _currency(form) or default_currency
     lines = [_line(item, currency) for item in form.line_items]
     delivery = form.delivery or schemas.Delivery()
@@ -93,10 +94,7 @@ def _currency(form: schemas.CheckoutForm) -> str:
 
 def _line(item: schemas.LineItem, currency: str) -> IncomingLine:
     if item.quantity <= 0:
-        raise UnusableForm(
-            _("Line item %(id)s has quantity %(qty)s.")
-            % {"id": item.id, "qty": item.quantity}
-        )
+        raise UnusableForm(Message(texts.LINE_QUANTITY, id=item.id, qty=item.quantity))
     return IncomingLine(
         external_id=item.id,
         offer_id=item.offer.id,

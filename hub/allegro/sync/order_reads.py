@@ -23,12 +23,12 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.translation import gettext as _
 
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.allegro.client import AllegroClient
 from hub.allegro.errors import MalformedResponse, NotFound, RateLimited, TransientError
 from hub.allegro.models import Channel, FormReadFailure
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,9 @@ FAILURES_BEFORE_SET_ASIDE = 5  # passes in a row
 @dataclass
 class FormReads:
     forms: list[schemas.CheckoutForm] = field(default_factory=list)
-    unreadable: dict[str, str] = field(default_factory=dict)  # id → reason
-    failing: dict[str, str] = field(default_factory=dict)  # id → reason (back-off)
+    unreadable: dict[str, Message] = field(default_factory=dict)  # id → reason
+    # id → reason (back-off)
+    failing: dict[str, Message] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # 404
 
 
@@ -106,7 +107,7 @@ def read_forms(
             # One order Allegro describes in a way we cannot read must not hold
             # up every later one: it is set aside and read again on every pass.
             log.warning("checkout form %s unreadable; set aside: %s", form_id, exc)
-            reads.unreadable[form_id] = exc.user_text()
+            reads.unreadable[form_id] = exc.user_message()
         except RateLimited:
             raise
         except TransientError as exc:
@@ -114,18 +115,17 @@ def read_forms(
             if failures < FAILURES_BEFORE_SET_ASIDE and not set_aside_already:
                 raise
             log.warning("checkout form %s keeps failing; set aside: %s", form_id, exc)
-            reads.failing[form_id] = _(
-                "Allegro kept failing to answer for this order, so it was set aside "
-                "and is retried with growing pauses. Last answer: %(text)s"
-            ) % {"text": exc.user_text()}
+            reads.failing[form_id] = Message(
+                texts.KEEPS_FAILING, text=exc.user_message()
+            )
     return reads
 
 
-def unreadable_in_list(form: schemas.UnreadableForm) -> str:
+def unreadable_in_list(form: schemas.UnreadableForm) -> Message:
     """The reason for a form of a list page the hub cannot read."""
     return MalformedResponse(
         f"GET /order/checkout-forms: unexpected CheckoutForm ({form.problems})"
-    ).user_text()
+    ).user_message()
 
 
 def due(retry_at: datetime | None, now: datetime) -> bool:

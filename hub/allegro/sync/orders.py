@@ -48,7 +48,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.allegro.client import AllegroClient
 from hub.allegro.errors import AllegroError, TransientError
 from hub.allegro.models import Channel, Listing, SyncCursor
@@ -71,6 +71,7 @@ from hub.catalog.stock import default_location
 from hub.orders.importing import Account, IncomingOrder, SaveCounts, save_orders
 from hub.orders.models import Order
 from hub.orders.problems import open_problems, record_problems, resolve_problems
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class OrderSyncResult:
     retried: int = 0  # forms set aside earlier, read again this pass
     recovered: int = 0  # of the forms set aside, imported now
     # Every form set aside after this pass (id → reason), new or older.
-    set_aside: dict[str, str] = field(default_factory=dict)
+    set_aside: dict[str, Message] = field(default_factory=dict)
 
     def add(self, counts: SaveCounts) -> None:
         self.created += counts.created
@@ -183,7 +184,7 @@ def sync_orders(
         try:
             return _sync_pass(channel, client, event_page, progress)
         except AllegroError as exc:
-            _record_failure(channel, exc.user_text())
+            _record_failure(channel, exc.user_message())
             raise
         except DatabaseError as exc:
             # E.g. a deadlock with an overlapping pass: the page it hit was rolled
@@ -192,7 +193,7 @@ def sync_orders(
                         channel.name, attempt, exc)  # fmt: skip
             if attempt == DB_ATTEMPTS:
                 trouble = DatabaseTrouble(str(exc).strip().splitlines()[0][:200])
-                _record_failure(channel, trouble.user_text())
+                _record_failure(channel, trouble.user_message())
                 raise trouble from None
     raise AssertionError("unreachable")
 
@@ -314,7 +315,7 @@ def _read_windows(
             }
         )
         batch: list[schemas.CheckoutForm] = []
-        unreadable: dict[str, str] = {}
+        unreadable: dict[str, Message] = {}
         for form in _forms_in_window(client, channel, by, reached, end):
             if isinstance(form, schemas.UnreadableForm):
                 # Set aside like the journal's, read by id on every pass.
@@ -490,8 +491,8 @@ def _save_forms(
     forms: list[schemas.CheckoutForm],
     source: str,
     result: OrderSyncResult,
-    unreadable: dict[str, str] | None = None,
-    failing: dict[str, str] | None = None,
+    unreadable: dict[str, Message] | None = None,
+    failing: dict[str, Message] | None = None,
 ) -> None:
     """Upsert these forms' orders and set aside the unusable ones, atomically
     (inside the caller's transaction, if any): a form that imports ends its
@@ -531,17 +532,17 @@ def _account(channel: Channel, incoming: list[IncomingOrder]) -> Account:
 
 def _incoming_orders(
     channel: Channel, forms: list[schemas.CheckoutForm], source: str
-) -> tuple[list[IncomingOrder], dict[str, str]]:
+) -> tuple[list[IncomingOrder], dict[str, Message]]:
     """The forms' orders, and the forms the hub cannot use (id → reason)."""
     by_id: dict[str, IncomingOrder] = {}
-    unusable: dict[str, str] = {}
+    unusable: dict[str, Message] = {}
     for form in forms:
         # A form read twice in one batch: the later read wins.
         try:
             order = map_checkout_form(form, channel.name, channel.default_currency)
         except UnusableForm as exc:
             # Never import garbage, never lose it: set aside, retried each pass.
-            unusable[form.id] = str(exc)
+            unusable[form.id] = exc.reason
             by_id.pop(form.id, None)
             continue
         unusable.pop(form.id, None)
@@ -576,14 +577,11 @@ class CursorMoved(AllegroError):
 class DatabaseTrouble(TransientError):
     """The hub's own database failed a pass (e.g. a deadlock) DB_ATTEMPTS times."""
 
-    def user_text(self) -> str:
-        return _(
-            "The hub's database could not save this pass (%(what)s). Nothing "
-            "half-done was kept; the next sync tries again."
-        ) % {"what": self.message}
+    def user_message(self) -> Message:
+        return Message(texts.DATABASE_TROUBLE, what=self.message)
 
 
-def _record_failure(channel: Channel, text: str) -> None:
+def _record_failure(channel: Channel, text: Message) -> None:
     """On the channel's health (the journal cursor, or the channel before it has
     one); never raises, so the failure being reported is the one the caller sees."""
     now = timezone.now()

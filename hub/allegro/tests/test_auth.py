@@ -360,7 +360,7 @@ def test_revoked_refresh_token_marks_channel_and_stops_calling(
 
     channel.refresh_from_db()
     assert channel.needs_reconnect is True
-    assert "reconnect" in channel.last_error
+    assert "reconnect" in str(channel.last_error)
     assert channel.refresh_lease_until is None
     assert emulator.count("POST", "/auth/oauth/token") == 1  # not hammered
     assert emulator.count("GET", "/me") == 0
@@ -378,7 +378,7 @@ def test_reconnecting_clears_needs_reconnect(allegro_client, emulator, channel):
 
     channel.refresh_from_db()
     assert channel.needs_reconnect is False
-    assert channel.last_error == ""
+    assert not channel.last_error
     assert allegro_client.me().id == emulator.seller_id
 
 
@@ -485,7 +485,7 @@ def test_fresh_token_refused_marks_channel_and_later_syncs_do_not_refresh(
         ("/me", 401),
     ]
     assert channel.needs_reconnect is True
-    assert channel.last_error == (
+    assert str(channel.last_error) == (
         "Allegro refused the channel's access even after a token refresh; "
         "reconnect the channel"
     )

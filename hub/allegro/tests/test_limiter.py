@@ -11,6 +11,7 @@ from hub.allegro.client import client_for_channel
 from hub.allegro.errors import TransientError
 from hub.allegro.limiter import (
     WINDOW_SECONDS,
+    FileLimiter,
     LocalLimiter,
     RedisLimiter,
     default_limiter,
@@ -167,7 +168,7 @@ def test_default_limiter_follows_redis_url(settings, redis_client):
     finally:
         default_limiter.cache_clear()
 
-    assert isinstance(local, LocalLimiter)
+    assert isinstance(local, FileLimiter)  # shared by this machine's processes
     assert isinstance(shared, RedisLimiter)
     assert shared.per_minute == settings.ALLEGRO_REQUESTS_PER_MINUTE
 

@@ -85,7 +85,7 @@ def test_a_form_failing_five_passes_is_set_aside_then_retried_with_backoff(
     assert journal(channel).value == str(emulator.last_order_event_id)
     problem = ImportProblem.objects.get()
     assert problem.external_id == bad
-    assert "kept failing to answer" in problem.reason
+    assert "kept failing to answer" in str(problem.reason)
     assert set(result.set_aside) == {bad}
     assert problem.retry_at is not None
     assert problem.retry_at - timezone.now() == pytest.approx(
@@ -212,7 +212,7 @@ def test_a_deadlock_in_a_pass_is_retried_and_the_orders_come_once(
     assert result.created == 2
     assert imported() == sorted(forms)
     assert OrderEvent.objects.count() == 2
-    assert journal(channel).last_error == ""
+    assert not journal(channel).last_error
 
 
 def test_a_database_that_keeps_failing_is_recorded_on_health_not_a_traceback(
@@ -229,8 +229,8 @@ def test_a_database_that_keeps_failing_is_recorded_on_health_not_a_traceback(
         sync_orders(channel.pk, allegro_client)
 
     assert isinstance(raised.value, AllegroError)  # what every flow runner catches
-    assert "deadlock detected" in journal(channel).last_error
-    assert "next sync tries again" in journal(channel).last_error
+    assert "deadlock detected" in str(journal(channel).last_error)
+    assert "next sync tries again" in str(journal(channel).last_error)
     assert health(channel) == "error"
     assert journal(channel).value == start
     assert imported() == []
@@ -252,7 +252,15 @@ def test_the_sync_command_reports_a_database_failure_in_one_line(
         return "allegro_synccursor" in sql.lower()
 
     with database_fails(cursor_reads, times=None), pytest.raises(CommandError):
-        call_command("sync", channel.name, "--quiet", stdout=StringIO(), stderr=err)
+        call_command(
+            "sync",
+            channel.name,
+            "--only",
+            "orders",
+            "--quiet",
+            stdout=StringIO(),
+            stderr=err,
+        )
 
     assert err.getvalue().count("\n") == 1
     assert "database could not save this pass" in err.getvalue()

@@ -5,18 +5,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import TransientError
 from hub.allegro.models import Channel
-from hub.allegro.tests.fixtures import HubEmulator, make_channel
+from hub.allegro.tests.fixtures import HubEmulator, make_channel, token_grants
 from hub.jobs import schedule
 from hub.jobs.models import FlowRun, FlowState
-from hub.jobs.registry import FLOWS, Flow, FlowResult, Progress
+from hub.jobs.registry import Flow, FlowResult, Progress, get_flow
 from hub.jobs.runner import Runner
 from hub.orders.models import Order
 
@@ -205,14 +208,20 @@ def test_a_revoked_channel_stops_while_the_others_carry_on(
     # Its access token is still "valid" on the hub's side: force a refresh.
     Channel.objects.filter(pk=bad.pk).update(access_token_expires_at=None)
     Channel.objects.filter(pk=bad.pk).update(access_token_encrypted="")
-    start(flows=FLOWS)
+    start(flows=[get_flow("orders")])
     wait_for(lambda: Channel.objects.get(pk=bad.pk).needs_reconnect)
     form = emulator.purchase(offer)
     wait_for(lambda: Order.objects.filter(external_id=form).exists(), timeout=15)
     requests_after = len(emulator.request_log)
-    time.sleep(1.5)  # more than the interval: the good channel polls again
+    # The good channel polls again (every second), the revoked one does not.
+    wait_for(
+        lambda: FlowRun.objects.filter(channel=good, outcome="ok").count() >= 3,
+        timeout=30,
+    )
 
-    bad_runs = FlowRun.objects.filter(channel=bad)
+    # The orders flow is the one that calls Allegro (lifecycle with nothing to
+    # do makes no call): it failed once and was not run again.
+    bad_runs = FlowRun.objects.filter(channel=bad, flow="orders")
     assert bad_runs.count() == 1
     assert bad_runs.get().outcome == FlowRun.Outcome.FAILED
     assert "connect" in bad_runs.get().error
@@ -223,3 +232,43 @@ def test_a_revoked_channel_stops_while_the_others_carry_on(
         for r in emulator.request_log[requests_after:]
         if r.get("path") == "/auth/oauth/token"
     ]
+
+
+def refresh(emulator: HubEmulator, token: str) -> httpx.Response:
+    with httpx.Client(transport=emulator.transport) as http:
+        return http.post(
+            "http://allegro.emulator/auth/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": token},
+            auth=(emulator.client_id, emulator.client_secret),
+        )
+
+
+def test_a_token_refresh_cut_short_by_a_crash_is_finished_at_start(
+    emulator: HubEmulator, channel: Channel, start: Callable[..., Runner]
+):
+    # The crashed process claimed the refresh, and Allegro rotated the pair,
+    # but the new one never reached the database.
+    with httpx.Client(transport=emulator.transport) as http:
+        lost = http.post(
+            "http://allegro.emulator/auth/oauth/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": channel.refresh_token,
+            },
+            auth=(emulator.client_id, emulator.client_secret),
+        )
+    assert lost.status_code == 200
+    claimed_until = timezone.now() + timedelta(seconds=0.3)
+    Channel.objects.filter(pk=channel.pk).update(refresh_lease_until=claimed_until)
+    version = channel.token_version
+
+    start(flows=[], auth_transport=emulator.transport)
+    wait_for(lambda: Channel.objects.get(pk=channel.pk).token_version == version + 1)
+
+    fresh = Channel.objects.get(pk=channel.pk)
+    assert not fresh.needs_reconnect
+    assert fresh.refresh_lease_until is None
+    assert token_grants(emulator) == ["refresh_token", "refresh_token"]
+    # The saved pair is a working one: Allegro accepts its refresh token.
+    emulator.clock.advance(minutes=5)
+    assert refresh(emulator, fresh.refresh_token).status_code == 200

@@ -152,7 +152,9 @@ def test_title_link_only_when_the_channel_allows_it(
     a = OrderLine.objects.get(order__external_id="A")
     b = OrderLine.objects.get(order__external_id="B")
     assert (a.stock_item_id, a.link_method) == (None, "")
-    assert "UNKNOWN" in a.unlinked_reason
+    assert str(a.unlinked_reason) == (
+        "No listing link and no stock item with SKU UNKNOWN."
+    )
     assert (b.stock_item_id, b.link_method) == (mug.pk, "TITLE")
     assert Order.objects.get(external_id="A").has_unlinked_lines is True
     assert Order.objects.get(external_id="B").has_unlinked_lines is False
@@ -169,7 +171,9 @@ def test_ambiguous_title_is_never_guessed(warehouse: Location, mug: StockItem):
 
     saved = OrderLine.objects.get()
     assert saved.stock_item_id is None
-    assert "2 stock items" in saved.unlinked_reason
+    assert str(saved.unlinked_reason) == (
+        "2 stock items have this title; link it by hand."
+    )
     assert counts.unlinked_lines == 1
     assert Allocation.objects.count() == 0
 
@@ -325,8 +329,8 @@ def test_buyer_edits_update_the_order_and_say_what_changed(
     order = Order.objects.get()
     assert order.delivery_address == {"city": "Kraków"}
     event = order.events.get(kind="CHANGED")
-    assert "buyer phone" in event.message
-    assert "delivery address" in event.message
+    assert "buyer phone" in str(event.message)
+    assert "delivery address" in str(event.message)
     assert stock.available(mug, warehouse) == 8
 
 

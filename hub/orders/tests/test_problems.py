@@ -20,7 +20,7 @@ def test_a_problem_met_again_is_one_row_with_more_attempts():
         record_problems("allegro", "1", "Shop", {"cf-1": "Quantity 0."})
 
     (problem,) = ImportProblem.objects.all()
-    assert (problem.external_id, problem.reason, problem.attempts) == (
+    assert (problem.external_id, str(problem.reason), problem.attempts) == (
         "cf-1",
         "Quantity 0.",
         2,
@@ -37,7 +37,7 @@ def test_problems_are_per_account_and_resolve_only_their_own():
     assert resolve_problems("allegro", "1", []) == 0
 
     assert [p.external_id for p in open_problems("allegro", "1")] == ["cf-2"]
-    assert [p.reason for p in open_problems("allegro", "2")] == ["z"]
+    assert [str(p.reason) for p in open_problems("allegro", "2")] == ["z"]
 
 
 def test_orders_page_lists_orders_set_aside_with_the_reason(logged_in_client: Client):

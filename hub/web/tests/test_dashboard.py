@@ -15,6 +15,7 @@ from hub import crypto
 from hub.allegro.models import Channel, SyncCursor
 from hub.catalog import stock
 from hub.catalog.models import StockItem
+from hub.jobs.models import FlowState
 from hub.orders.models import Order
 from hub.web import dashboard
 
@@ -80,11 +81,17 @@ def shop() -> dict[str, Any]:
         last_error="Allegro rejected the refresh token; reconnect the channel",
         last_error_at=SYNCED,
     )
-    SyncCursor.objects.create(
+    SyncCursor.objects.create(channel=broken, stream="order_events", value="5")
+    # What the runner recorded (hub/jobs): Alpha's orders fine, Beta's failing.
+    FlowState.objects.create(
+        channel=importing, flow="orders", due_at=SYNCED, last_success_at=SYNCED
+    )
+    FlowState.objects.create(
         channel=broken,
-        stream="order_events",
-        value="5",
+        flow="orders",
+        due_at=SYNCED + timedelta(minutes=5),
         last_success_at=SYNCED - timedelta(days=1),
+        failures=3,
         last_error="Allegro rejected the refresh token; reconnect the channel",
     )
     items = {
@@ -124,17 +131,58 @@ def test_channel_health_lines(shop: dict[str, Any]):
     alpha, beta = dashboard.channel_health()
 
     assert alpha.channel == shop["importing"]
-    assert alpha.last_order_sync == SYNCED
-    assert alpha.sync_error == ""
-    assert alpha.progress is not None
-    assert alpha.progress.stream == "order_backfill"
-    assert alpha.progress.reached == datetime(2026, 11, 20, tzinfo=UTC)
-    assert alpha.progress.orders == 12
+    orders = alpha.flows[0]
+    assert (orders.name, orders.last_success_at, orders.error) == ("orders", SYNCED, "")
+    assert orders.stale  # SYNCED is in the past: more than 10 minutes ago
+    progress = alpha.status.progress
+    assert progress is not None
+    assert progress.stream == "order_backfill"
+    assert progress.reached == datetime(2026, 11, 20, tzinfo=UTC)
+    assert progress.orders == 12
     assert beta.channel == shop["broken"]
-    assert beta.channel.needs_reconnect
-    assert beta.last_order_sync == SYNCED - timedelta(days=1)
-    assert beta.sync_error.startswith("Allegro rejected the refresh token")
-    assert beta.progress is None
+    assert beta.status.needs_reconnect
+    orders = beta.flows[0]
+    assert orders.last_success_at == SYNCED - timedelta(days=1)
+    assert orders.error.startswith("Allegro rejected the refresh token")
+    assert orders.failures == 3
+    assert beta.status.progress is None
+    assert beta.problems == [orders]
+
+
+def test_a_fresh_success_is_not_a_problem(shop: dict[str, Any]):
+    FlowState.objects.filter(channel=shop["importing"]).update(
+        last_success_at=timezone.now() - timedelta(minutes=2)
+    )
+    alpha, _beta = dashboard.channel_health()
+
+    assert not alpha.flows[0].stale
+    assert alpha.problems == []
+
+
+def test_a_new_channel_not_synced_yet_is_not_stale_at_once(shop: dict[str, Any]):
+    connected_channel("Gamma", "gamma-shop")  # created now; no run yet
+    gamma = dashboard.channel_health()[2]
+
+    assert gamma.flows[0].last_success_at is None
+    assert not gamma.flows[0].stale
+    assert gamma.problems == []
+
+
+def test_problems_listed_with_what_to_do_and_sync_now(
+    logged_in_client: Client, shop: dict[str, Any]
+):
+    html = logged_in_client.get(reverse("dashboard")).content.decode()
+
+    alpha, beta = shop["importing"], shop["broken"]
+    assert 'id="sync-problems"' in html
+    problem = html.split(f'id="problem-{beta.pk}-orders"')[1].split("</li>")[0]
+    assert "Allegro rejected the refresh token" in problem
+    assert "Failed 3 times in a row; the hub tries again at" in problem
+    stale = html.split(f'id="problem-{alpha.pk}-orders"')[1].split("</li>")[0]
+    assert "is the worker running?" in stale
+    # Sync now for a working channel; not for one that must reconnect first.
+    assert f'action="{reverse("sync_now", args=[alpha.pk])}"' in html
+    assert f'id="sync-now-{beta.pk}"' not in html
 
 
 def test_recent_orders_are_the_ten_newest(shop: dict[str, Any]):
@@ -228,15 +276,15 @@ def test_queries_do_not_grow_with_the_data(
     logged_in_client: Client, shop: dict[str, Any], django_assert_num_queries: Any
 ):
     # session + user, channels + cursors, the running backfill's order count,
-    # two order counts, the stock counts, the oversold items shown, the latest
-    # orders
-    with django_assert_num_queries(10):
+    # the runner's flow states, two order counts, the stock counts, the
+    # oversold items shown, the latest orders
+    with django_assert_num_queries(11):
         logged_in_client.get(reverse("dashboard"))
     for n in range(20, 40):
         make_order(n, unlinked=True)
         make_item(f"X-{n}", 0, promised=1)
     connected_channel("Gamma", "gamma-shop")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         logged_in_client.get(reverse("dashboard"))
 
 
@@ -250,11 +298,12 @@ def test_order_import_progress_costs_one_query_for_any_number_of_channels(
     make_order(50, channel=second)
     make_order(51, channel=second)
 
-    # channels, their cursors, one grouped count of the importing channels' orders
-    with django_assert_num_queries(3):
+    # channels, their cursors, one grouped count of the importing channels'
+    # orders, the runner's flow states
+    with django_assert_num_queries(4):
         lines = dashboard.channel_health()
 
-    progress = {line.channel.name: line.progress for line in lines}
+    progress = {line.channel.name: line.status.progress for line in lines}
     assert progress["Beta"] is None
     alpha, gamma = progress["Alpha"], progress["Gamma"]
     assert alpha is not None

@@ -131,6 +131,7 @@ class Entry:
     line: int
     flags: set[str] = field(default_factory=set)
     msgid: str = ""
+    msgctxt: str | None = None
     msgid_plural: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)
 
@@ -155,6 +156,9 @@ def read_po(path: Path) -> list[Entry]:
                 entry.flags |= {flag.strip() for flag in line[2:].split(",")}
             elif line.startswith("#"):
                 continue  # comments, references and obsolete (#~) entries
+            elif line.startswith("msgctxt "):
+                entry.msgctxt = unquote(line[8:])
+                target = None
             elif line.startswith("msgid_plural "):
                 entry.msgid_plural = unquote(line[13:])
                 target = ("msgid_plural", 0)
@@ -221,7 +225,10 @@ def test_compiled_catalogue_matches_po() -> None:
     for entry in read_po(LOCALE_DIR / "django.po"):
         if "fuzzy" in entry.flags:
             continue
-        if entry.msgid_plural is None:
+        if entry.msgctxt is not None:
+            if compiled.pgettext(entry.msgctxt, entry.msgid) != entry.msgstr.get(0):
+                stale.append(entry.msgid)
+        elif entry.msgid_plural is None:
             if compiled.gettext(entry.msgid) != entry.msgstr.get(0):
                 stale.append(entry.msgid)
         elif compiled.ngettext(entry.msgid, entry.msgid_plural, 5) != entry.msgstr.get(

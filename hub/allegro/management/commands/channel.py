@@ -112,7 +112,7 @@ class Command(BaseCommand):
         except AllegroError as exc:
             raise CommandError(
                 _("The channel was added but not connected: %(why)s")
-                % {"why": connection.explain(channel, exc)}
+                % {"why": str(connection.explain(channel, exc))}
             ) from None
         self.report(connection.after_connect(channel))
 
@@ -152,7 +152,7 @@ class Command(BaseCommand):
             auth.check_client_credentials(channel)
             device = auth.start_device_flow(channel)
         except AllegroError as exc:
-            raise CommandError(connection.explain(channel, exc)) from None
+            raise CommandError(str(connection.explain(channel, exc))) from None
         self.stdout.write(
             _("Open %(link)s signed in as the seller\nand allow access. Code: %(code)s")
             % {
@@ -167,7 +167,7 @@ class Command(BaseCommand):
             try:
                 result = auth.poll_device_flow(channel, device.device_code)
             except AllegroError as exc:
-                raise CommandError(connection.explain(channel, exc)) from None
+                raise CommandError(str(connection.explain(channel, exc))) from None
             if result.status == "slow_down":
                 interval *= 2  # Allegro's sample doubles it (api-notes §2.2)
             elif result.status == "connected":

@@ -12,9 +12,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from hub.allegro.models import Channel
+from hub.allegro.sync import lifecycle
 from hub.jobs.execute import run_flows_now
 from hub.jobs.models import FlowRun
 from hub.jobs.registry import FLOWS, Flow, flow_names, get_flow
+
+# Flows that can show what they would do without doing it (--dry-run).
+DRY_RUNS = {"lifecycle"}
 
 
 class Command(BaseCommand):
@@ -29,6 +33,11 @@ class Command(BaseCommand):
             + ", ".join(flow_names()),
         )
         parser.add_argument("--quiet", action="store_true", help="no progress lines")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="list what the lifecycle would end and relist; change nothing",
+        )
 
     def handle(self, *args: object, **options: object) -> None:
         name = str(options["name"])
@@ -36,6 +45,9 @@ class Command(BaseCommand):
         if channel is None:
             raise CommandError(_("No channel named %(name)s.") % {"name": repr(name)})
         flows = self.chosen_flows(str(options["only"]))
+        if options["dry_run"]:
+            self.dry_run(channel, flows)
+            return
 
         def progress(text: str) -> None:
             if not options["quiet"]:
@@ -57,6 +69,25 @@ class Command(BaseCommand):
                 failed.append(flow.name)
         if failed:
             raise CommandError(_("Failed: %(flows)s.") % {"flows": ", ".join(failed)})
+
+    def dry_run(self, channel: Channel, flows: list[Flow]) -> None:
+        if {flow.name for flow in flows} - DRY_RUNS:
+            raise CommandError(
+                _("--dry-run works only with --only %(flows)s.")
+                % {"flows": ", ".join(sorted(DRY_RUNS))}
+            )
+        lines = lifecycle.preview(channel.pk)
+        self.stdout.write(
+            _("%(name)s · lifecycle (dry run, nothing is changed or sent):")
+            % {"name": channel.name}
+        )
+        for line in lines:
+            self.stdout.write(
+                f"  {line.plan.label()}: {line.listing.offer_id:<14} "
+                f"{line.listing.title[:40]:<40} {line.plan.text()}"
+            )
+        if not lines:
+            self.stdout.write("  " + _("Nothing would be ended or relisted."))
 
     def chosen_flows(self, only: str) -> list[Flow]:
         if not only:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_importproblem_retry_at'),
+        ('orders', '0005_stored_messages'),
     ]
 
     operations = [

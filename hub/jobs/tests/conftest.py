@@ -1,0 +1,1 @@
+from hub.jobs.tests.processes import hub_env  # noqa: F401 (a fixture)

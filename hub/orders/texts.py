@@ -1,0 +1,128 @@
+"""Message codes of orders: history lines, unlinked reasons, import problems.
+
+Registered at start-up (hub.text); stored as codes, translated when shown. See
+hub.text.message for how to write one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy, pgettext_lazy
+
+from hub.text.message import define, register_param
+
+# ---------------------------------------------------------------- history
+IMPORTED = define(
+    "order.imported",
+    ngettext_lazy(
+        "Imported: %(status)s, %(lines)d line, %(total)s.",
+        "Imported: %(status)s, %(lines)d lines, %(total)s.",
+        "lines",
+    ),
+)
+IMPORTED_UNLINKED = define(
+    "order.imported_unlinked",
+    ngettext_lazy(
+        "Imported: %(status)s, %(lines)d line(s), %(total)s; %(unlinked)d line not "
+        "linked to stock.",
+        "Imported: %(status)s, %(lines)d line(s), %(total)s; %(unlinked)d lines not "
+        "linked to stock.",
+        "unlinked",
+    ),
+)
+CANCELLED = define("order.cancelled", _("Cancelled on the channel."))
+CANCELLED_AFTER_DISPATCH = define(
+    "order.cancelled_after_dispatch",
+    _("Cancelled on the channel after it was dispatched; check it."),
+)
+LINES_CHANGED = define("order.lines_changed", _("Order lines changed."))
+STATUS_CHANGED = define("order.status_changed", _("Status %(old)s → %(new)s."))
+PAID = define("order.paid", _("Payment received."))
+FIELDS_CHANGED = define("order.fields_changed", _("Changed: %(fields)s."))
+DETAILS_CHANGED = define("order.details_changed", _("Order details changed."))
+LINKED_BY_HAND = define(
+    "order.linked_by_hand", _("“%(title)s” linked by hand to %(sku)s.")
+)
+LINKED_AFTER_DISPATCH = define(
+    "order.linked_after_dispatch",
+    _(
+        "“%(title)s” linked by hand to %(sku)s after dispatch; its units were "
+        "taken off stock."
+    ),
+)
+LINKED_BY_LISTING = define(
+    "order.linked_by_listing", _("“%(title)s” linked through its listing.")
+)
+DISPATCHED = define("order.dispatched", _("Dispatched."))
+DISPATCHED_TRACKED = define(
+    "order.dispatched_tracked",
+    _("Dispatched with %(carrier)s, tracking number %(number)s."),
+)
+
+# Fields whose change the history names (order.fields_changed lists these codes).
+FIELD_LABELS = {
+    "buyer_name": define("order.field.buyer_name", _("buyer")),
+    "buyer_email": define("order.field.buyer_email", _("buyer e-mail")),
+    "buyer_phone": define("order.field.buyer_phone", _("buyer phone")),
+    "delivery_method": define("order.field.delivery_method", _("delivery method")),
+    "delivery_address": define("order.field.delivery_address", _("delivery address")),
+    "pickup_point": define("order.field.pickup_point", _("pickup point")),
+    "invoice": define("order.field.invoice", _("invoice details")),
+    "invoice_required": define("order.field.invoice_required", _("invoice request")),
+    "message_to_seller": define(
+        "order.field.message_to_seller", _("message to seller")
+    ),
+    "total": define("order.field.total", _("total")),
+    "fulfillment_status": define(
+        "order.field.fulfillment_status", _("fulfilment status")
+    ),
+}
+
+# ------------------------------------------------------- why a line is unlinked
+AMBIGUOUS_TITLE = define(
+    "line.ambiguous_title",
+    ngettext_lazy(
+        "%(count)d stock item has this title; link it by hand.",
+        "%(count)d stock items have this title; link it by hand.",
+        "count",
+    ),
+)
+NO_SKU_MATCH = define(
+    "line.no_sku_match", _("No listing link and no stock item with SKU %(sku)s.")
+)
+NO_EXTERNAL_ID = define(
+    "line.no_external_id", _("No listing link and the offer has no external id (SKU).")
+)
+
+# ------------------------------------------------------- channel statuses
+# The statuses channels give orders (Allegro's checkout-form status and the
+# seller's fulfilment status, api-notes §3.2), in words; unknown ones stay raw.
+CHANNEL_STATUSES = {
+    "BOUGHT": pgettext_lazy("channel status", "Bought, not filled in"),
+    "FILLED_IN": pgettext_lazy("channel status", "Filled in, awaiting payment"),
+    "READY_FOR_PROCESSING": pgettext_lazy("channel status", "Ready for processing"),
+    "CANCELLED": pgettext_lazy("channel status", "Cancelled"),
+    "NEW": pgettext_lazy("channel status", "New"),
+    "PROCESSING": pgettext_lazy("channel status", "Processing"),
+    "READY_FOR_SHIPMENT": pgettext_lazy("channel status", "Ready for shipment"),
+    "READY_FOR_PICKUP": pgettext_lazy("channel status", "Ready for pickup"),
+    "SENT": pgettext_lazy("channel status", "Sent"),
+    "PICKED_UP": pgettext_lazy("channel status", "Picked up"),
+    "SUSPENDED": pgettext_lazy("channel status", "Suspended"),
+    "RETURNED": pgettext_lazy("channel status", "Returned"),
+}
+
+
+def status_words(raw: str) -> str:
+    words = CHANNEL_STATUSES.get(raw)
+    return str(words) if words is not None else raw
+
+
+def _status_param(value: Mapping[str, Any]) -> str:
+    return status_words(str(value.get("raw") or ""))
+
+
+register_param("status", _status_param)

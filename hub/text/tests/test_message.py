@@ -1,0 +1,154 @@
+"""Stored messages: codes rendered in the reader's language, old texts migrated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from hub.allegro import texts as allegro_texts
+from hub.orders import texts
+from hub.orders.history import history
+from hub.orders.models import ImportProblem, Order, OrderEvent
+from hub.text import actor
+from hub.text.formats import format_day, format_money, format_when
+from hub.text.legacy import parse
+from hub.text.message import Message, labels, money, status
+
+NBSP = "\u00a0"
+
+
+def test_a_message_renders_in_the_active_language():
+    message = Message(
+        texts.IMPORTED,
+        status=status("READY_FOR_PROCESSING"),
+        lines=2,
+        total=money(Decimal("2469.12"), "PLN"),
+    )
+    with translation.override("en"):
+        assert str(message) == "Imported: Ready for processing, 2 lines, PLN2,469.12."
+    with translation.override("pl"):
+        assert str(message) == (
+            "Zaimportowano: Gotowe do realizacji, 2 pozycje, razem "
+            f"2{NBSP}469,12{NBSP}zł."
+        )
+
+
+def test_nested_messages_and_label_lists_render_too():
+    error = Message(
+        allegro_texts.WITH_TRACE,
+        text=Message(allegro_texts.REFUSED, text="Oferta nie istnieje"),
+        trace="abc",
+    )
+    changed = Message(texts.FIELDS_CHANGED, fields=labels("order.field.buyer_phone"))
+    with translation.override("en"):
+        assert str(error) == (
+            "Allegro refused the request: Oferta nie istnieje (Allegro Trace-Id: abc)"
+        )
+        assert str(changed) == "Changed: buyer phone."
+    with translation.override("pl"):
+        assert str(changed) == "Zmieniono: telefon kupującego."
+
+
+def test_unknown_codes_and_bad_parameters_never_break_a_page():
+    assert str(Message("no.such.code")) == "no.such.code"
+    assert str(Message(texts.NO_SKU_MATCH)) == "line.no_sku_match"  # sku missing
+    assert str(Message.literal("kept as written")) == "kept as written"
+    assert not Message()
+    assert Message.coerce("") == Message()
+    assert Message.coerce({"code": texts.PAID}) == Message(texts.PAID)
+
+
+@pytest.mark.django_db
+def test_message_field_round_trip_and_plain_strings_become_literals():
+    order = Order.objects.create(source="allegro", account="1", external_id="o1")
+    event = history(
+        order, OrderEvent.Kind.PAID, texts.PAID, actor=actor.ALLEGRO, source_event="x"
+    )
+    stored = OrderEvent.objects.get(pk=event.pk)
+    assert stored.message == Message(texts.PAID)
+    assert stored.actor_name == "Allegro"
+    problem = ImportProblem.objects.create(
+        source="allegro", account="1", external_id="f1", reason="Quantity 0."
+    )
+    assert ImportProblem.objects.get(pk=problem.pk).reason == Message.literal(
+        "Quantity 0."
+    )
+    ImportProblem.objects.filter(pk=problem.pk).update(reason="")
+    assert not ImportProblem.objects.get(pk=problem.pk).reason
+
+
+def test_actors_in_words():
+    with translation.override("pl"):
+        assert actor.describe("user:ania") == "ania"
+        assert actor.describe("token:ERP") == "token API „ERP”"
+        assert actor.describe("cli") == "wiersz poleceń"
+        assert actor.describe("allegro") == "Allegro"
+        assert actor.describe("") == ""
+
+
+def test_money_in_each_locale():
+    with translation.override("pl"):
+        assert format_money(Decimal("2469.12"), "PLN") == f"2{NBSP}469,12{NBSP}zł"
+        assert format_money("49", "CZK") == f"49,00{NBSP}CZK"
+        assert format_money(None, "PLN") == ""
+    with translation.override("en"):
+        assert format_money(Decimal("2469.12"), "PLN") == "PLN2,469.12"
+        assert format_money("5.5", "EUR") == "€5.50"
+
+
+def test_one_local_time_format_per_language(settings):
+    settings.TIME_ZONE = "Europe/Warsaw"
+    moment = datetime(2026, 11, 30, 20, 5, tzinfo=UTC)  # 21:05 in Warsaw
+    with translation.override("pl"):
+        assert format_when(moment) == "30.11.2026, 21:05"
+        assert format_day(moment) == "30.11.2026"
+    with translation.override("en"):
+        assert format_when(moment) == "30 Nov 2026, 21:05"
+        assert format_when(None) == ""
+
+
+def test_old_english_texts_map_to_codes_and_the_rest_stays_literal():
+    from importlib import import_module
+
+    migration = import_module("hub.orders.migrations.0005_stored_messages")
+    imported = parse(
+        "Imported: BOUGHT, 1 line(s), 49.00 PLN. 1 line(s) not linked to stock.",
+        migration.HISTORY,
+    )
+    assert imported == {
+        "code": "order.imported_unlinked",
+        "params": {
+            "status": {"$": "status", "raw": "BOUGHT"},
+            "lines": 1,
+            "total": {"$": "money", "amount": "49.00", "currency": "PLN"},
+            "unlinked": 1,
+        },
+    }
+    assert parse("Changed: buyer phone, total.", migration.HISTORY) == {
+        "code": "order.fields_changed",
+        "params": {
+            "fields": [
+                {"code": "order.field.buyer_phone"},
+                {"code": "order.field.total"},
+            ]
+        },
+    }
+    assert parse("Payment received.", migration.HISTORY) == {"code": "order.paid"}
+    assert parse("Changed: colour.", migration.HISTORY) == {"text": "Changed: colour."}
+    assert parse("Zapłacono.", migration.HISTORY) == {"text": "Zapłacono."}
+    problem = parse(
+        "Allegro sent a response the hub cannot read (GET /x: bad). Nothing was "
+        "changed; if this keeps happening, report it with the Trace-Id. "
+        "(Allegro Trace-Id: t-1)",
+        migration.PROBLEMS,
+    )
+    assert problem == {
+        "code": "allegro.with_trace",
+        "params": {
+            "text": {"code": "allegro.malformed", "params": {"what": "GET /x: bad"}},
+            "trace": "t-1",
+        },
+    }
