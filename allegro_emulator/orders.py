@@ -30,6 +30,13 @@ if TYPE_CHECKING:
     from allegro_emulator.emulator import Emulator
 
 STATUSES = ("BOUGHT", "FILLED_IN", "READY_FOR_PROCESSING", "CANCELLED")
+# SPEC getOrderEventsUsingGET `type` (its description omits BUYER_MODIFIED; the
+# enum has it, api-notes §3.3).
+EVENT_TYPES = (
+    "BOUGHT", "FILLED_IN", "READY_FOR_PROCESSING", "BUYER_CANCELLED",
+    "FULFILLMENT_STATUS_CHANGED", "AUTO_CANCELLED", "BUYER_MODIFIED",
+)  # fmt: skip
+
 FULFILLMENT_STATUSES = (
     "NEW", "PROCESSING", "READY_FOR_SHIPMENT", "READY_FOR_PICKUP", "SENT",
     "PICKED_UP", "CANCELLED", "SUSPENDED", "RETURNED",
@@ -412,8 +419,10 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
         "buyer.login": lambda cf: cf.buyer.get("login"),
         "marketplace.id": lambda cf: cf.marketplace,
     }
+    allowed = {"status": STATUSES, "fulfillment.status": FULFILLMENT_STATUSES}
     for name, getter in filters.items():
         wanted = ctx.qlist(name)
+        _check_enum(name, wanted, allowed.get(name), 400)
         if wanted:
             found = [cf for cf in found if getter(cf) in wanted]
     if ctx.q("surcharges.id"):
@@ -424,10 +433,10 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
     ):
         gte, lte = ctx.q(f"{name}.gte"), ctx.q(f"{name}.lte")
         if gte:
-            bound = parse_dt(gte, f"{name}.gte", status=400)
+            bound = parse_dt(gte, f"{name}.gte", status=400, offset_required=True)
             found = [cf for cf in found if getattr(cf, attr) >= bound]
         if lte:
-            bound = parse_dt(lte, f"{name}.lte", status=400)
+            bound = parse_dt(lte, f"{name}.lte", status=400, offset_required=True)
             found = [cf for cf in found if getattr(cf, attr) <= bound]
     sort = ctx.q("sort") or "-lineItems.boughtAt"
     keys = {"lineItems.boughtAt": "created_at", "updatedAt": "updated_at"}
@@ -442,6 +451,21 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
         "totalCount": len(found),
     }
     return json_response(200, body)
+
+
+def _check_enum(
+    name: str, values: list[str], allowed: tuple[str, ...] | None, status: int
+) -> None:
+    """An enum filter with a value the SPEC does not list is refused, not
+    answered with nothing."""
+    bad = [value for value in values if allowed is not None and value not in allowed]
+    if bad:
+        raise ApiError(
+            status,
+            "VALIDATION_ERROR",
+            f"Invalid value of '{name}': {bad[0]}",
+            path=name,
+        )
 
 
 def get_checkout_form(emu: Emulator, ctx: Ctx) -> httpx.Response:
@@ -460,6 +484,7 @@ def list_events(emu: Emulator, ctx: Ctx) -> httpx.Response:
                 422, "VALIDATION_ERROR", "Invalid 'from' event id", path="from"
             ) from exc
     types = set(ctx.qlist("type"))
+    _check_enum("type", list(types), EVENT_TYPES, 422)
     # Oldest first, strictly after `from` (api-notes §3.3). A `from` older than
     # the retention window simply yields the oldest events still kept.
     events = [

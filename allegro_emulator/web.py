@@ -180,13 +180,24 @@ def iso(dt: datetime | None) -> str | None:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
-def parse_dt(value: str, name: str, status: int = 422) -> datetime:
+def parse_dt(
+    value: str, name: str, status: int = 422, *, offset_required: bool = False
+) -> datetime:
+    """An RFC 3339 date-time; ``offset_required``: one without a UTC offset (which
+    RFC 3339 requires) is refused rather than read as UTC."""
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ApiError(
             status, "VALIDATION_ERROR", f"Invalid date-time in '{name}'", path=name
         ) from exc
+    if dt.tzinfo is None and offset_required:
+        raise ApiError(
+            status,
+            "VALIDATION_ERROR",
+            f"Date-time in '{name}' needs a UTC offset (e.g. Z)",
+            path=name,
+        )
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)

@@ -265,3 +265,43 @@ def test_paying_a_bought_form_fills_it_in_with_a_delivery(world: World) -> None:
     assert cost in (Decimal("15.99"), Decimal("17.99"))
     assert Decimal(cf["summary"]["totalToPay"]["amount"]) == Decimal("19.99") + cost
     assert cf["payment"]["paidAmount"] == cf["summary"]["totalToPay"]
+
+
+def test_invalid_enum_filters_and_dates_without_offset_are_refused(
+    world: World,
+) -> None:
+    world.emu.purchase(offer(world))
+    cases = [
+        ("/order/checkout-forms", {"status": "PAID"}, 400, "status"),
+        ("/order/checkout-forms", {"fulfillment.status": "DONE"}, 400, None),
+        ("/order/events", {"type": "PAID"}, 422, "type"),
+        (
+            "/order/checkout-forms",
+            {"updatedAt.gte": "2026-03-02T10:00:00"},
+            400,
+            "updatedAt.gte",
+        ),
+        (
+            "/order/checkout-forms",
+            {"lineItems.boughtAt.lte": "2026-03-02T10:00:00.000"},
+            400,
+            "lineItems.boughtAt.lte",
+        ),
+    ]
+    for path, params, status, field in cases:
+        response = world.api.get(path, params=params)
+        assert response.status_code == status, (path, params)
+        error = response.json()["errors"][0]
+        assert error["code"] == "VALIDATION_ERROR"
+        assert error["path"] == (field or next(iter(params)))
+    # Valid values still answer.
+    ok = world.api.get(
+        "/order/checkout-forms",
+        params={"status": "BOUGHT", "updatedAt.gte": "2026-03-02T10:00:00+01:00"},
+    )
+    assert ok.status_code == 200
+    assert ok.json()["count"] == 1
+    events = world.api.get(
+        "/order/events", params={"type": ["BOUGHT", "BUYER_MODIFIED"]}
+    )
+    assert [e["type"] for e in events.json()["events"]] == ["BOUGHT"]

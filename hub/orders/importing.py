@@ -32,6 +32,10 @@ from hub.text.message import Message, labels, money, status
 WATCHED_FIELDS = texts.FIELD_LABELS
 
 
+QUIET_FIELDS = {"marketplace", "delivery_method_id", "buyer_id", "buyer_guest",
+                "lines_sent"}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class IncomingLine:
     external_id: str
@@ -41,6 +45,8 @@ class IncomingLine:
     quantity: int
     unit_price: Decimal
     currency: str
+    original_unit_price: Decimal | None = None
+    bought_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -259,7 +265,9 @@ def _changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
                 Message(texts.FIELDS_CHANGED, fields=labels(*changed)),
             )
         )
-    quiet = {"channel_updated_at", "revision", "channel_status"}
+    # Fields that change with others already noted, or say nothing to the seller
+    # on their own (e.g. filled in on the first read after an upgrade).
+    quiet = {"channel_updated_at", "revision", "channel_status", *QUIET_FIELDS}
     if not notes and any(
         _differs(getattr(order, name), value)
         for name, value in data.fields.items()
@@ -303,7 +311,10 @@ def _save_lines(
             order=order, external_id=incoming.external_id
         )
         before = [getattr(line, name) for name in _LINE_FIELDS]
+        quiet_before = (line.original_unit_price, line.bought_at)
         line.order = order
+        line.original_unit_price = incoming.original_unit_price
+        line.bought_at = incoming.bought_at
         line.offer_id = incoming.offer_id
         line.title = incoming.title
         line.sku = incoming.sku
@@ -329,6 +340,9 @@ def _save_lines(
         if line.pk is None or any(map(_differs, before, after)):
             line.save()
             changed = True
+        elif quiet_before != (line.original_unit_price, line.bought_at):
+            # Known since an upgrade only: kept, without a line in the history.
+            line.save(update_fields=["original_unit_price", "bought_at"])
         lines.append(line)
     keep = {line.external_id for line in data.lines}
     for external_id, old in old_lines.items():

@@ -4,6 +4,8 @@ they promise stock only through hub.catalog.stock.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -49,6 +51,16 @@ class Order(models.Model):
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     delivery_cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     currency = models.CharField(max_length=3, blank=True)
+    # What the channel knows besides (Allegro: marketplace.id, delivery.method.id,
+    # buyer.id / guest, the seller's note, surcharges = extra payments the buyer
+    # made later, fulfillment.shipmentSummary.lineItemsSent).
+    marketplace = models.CharField(_("marketplace"), max_length=32, blank=True)
+    delivery_method_id = models.CharField(max_length=64, blank=True)
+    buyer_id = models.CharField(max_length=64, blank=True)
+    buyer_guest = models.BooleanField(default=False)
+    note = models.TextField(_("note"), blank=True)
+    surcharges = models.JSONField(default=list, blank=True)
+    lines_sent = models.CharField(max_length=8, blank=True)  # NONE / SOME / ALL
 
     # Where the stock for this order is allocated from.
     location = models.ForeignKey(
@@ -96,6 +108,14 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"{self.sub_source or self.source} {self.external_id}"
 
+    @property
+    def surcharges_total(self) -> Decimal:
+        """What the buyer paid on top, later (Allegro's surcharges)."""
+        return sum(
+            (Decimal(str(s.get("paid_amount") or 0)) for s in self.surcharges),
+            Decimal(0),
+        )
+
 
 class OrderLine(models.Model):
     class LinkMethod(models.TextChoices):
@@ -112,7 +132,12 @@ class OrderLine(models.Model):
     sku = models.CharField(_("external id"), max_length=100, blank=True)
     quantity = models.PositiveIntegerField()
     unit_price = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # The price before a discount (Allegro: originalPrice), when there was one.
+    original_unit_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
     currency = models.CharField(max_length=3, blank=True)
+    bought_at = models.DateTimeField(null=True, blank=True)
     stock_item = models.ForeignKey(
         StockItem,
         on_delete=models.PROTECT,
@@ -140,6 +165,15 @@ class OrderLine(models.Model):
     @property
     def allocation_reference(self) -> str:
         return f"order-line:{self.pk}"
+
+    @property
+    def discount(self) -> Decimal:
+        """The line's discount in all: (original − price) × quantity, or 0."""
+        if self.original_unit_price is None:
+            return Decimal(0)
+        return max(self.original_unit_price - self.unit_price, Decimal(0)) * (
+            self.quantity
+        )
 
 
 class OrderEvent(models.Model):

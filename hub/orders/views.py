@@ -3,6 +3,7 @@ history."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -68,6 +69,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "order": order,
         "channel_link": channel_links([order]).get(order.pk, ""),
         "lines": lines,
+        "discount": sum((line.discount for line in lines), Decimal(0)),
         "events": order.events.all(),
         "dispatches": order.dispatches.all(),
         "link_form": LinkLineForm(),

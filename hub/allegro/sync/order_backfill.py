@@ -74,25 +74,27 @@ def extend_backfill(channel: Channel, now: datetime) -> bool:
     if running is not None and running.value:
         return False  # one backfill at a time: this one next pass
     covered = cursors.get(COVERED)
-    covered_from = (
-        datetime.fromisoformat(covered.value) if covered else _covered_before(channel)
-    )
     start = channel.sync_orders_from
+    if covered is None:
+        # First synced before this cursor existed: what it has is taken as
+        # covered (no surprise re-read); moving the date earlier from now on
+        # back-fills.
+        try:
+            with transaction.atomic():
+                SyncCursor.objects.create(
+                    channel=channel,
+                    stream=COVERED,
+                    value=(start or _covered_before(channel)).isoformat(),
+                    last_success_at=now,
+                )
+        except IntegrityError:
+            pass  # another pass did it
+        return False
+    covered_from = datetime.fromisoformat(covered.value)
     wanted = start is not None and start < covered_from
     with transaction.atomic():
         new_value = start.isoformat() if start is not None and wanted else ""
-        if covered is None:
-            try:
-                with transaction.atomic():
-                    SyncCursor.objects.create(
-                        channel=channel,
-                        stream=COVERED,
-                        value=new_value or covered_from.isoformat(),
-                        last_success_at=now,
-                    )
-            except IntegrityError:
-                return False  # another pass did it
-        elif wanted:
+        if wanted:
             # Compare-and-swap: of two overlapping passes, one extends.
             if not SyncCursor.objects.filter(pk=covered.pk, value=covered.value).update(
                 value=new_value, last_success_at=now, updated_at=timezone.now()
@@ -109,8 +111,8 @@ def extend_backfill(channel: Channel, now: datetime) -> bool:
 
 
 def _covered_before(channel: Channel) -> datetime:
-    """For a channel first synced before COVERED existed: its earliest order
-    (re-reading a little more is harmless), else now."""
+    """For a channel first synced before COVERED existed, without Sync Orders
+    From: its earliest order, else now."""
     earliest = Order.objects.filter(source=SOURCE, account=str(channel.pk)).aggregate(
         earliest=Min("bought_at")
     )["earliest"]

@@ -65,6 +65,13 @@ def map_checkout_form(
         "currency": currency,
         "channel_updated_at": form.updated_at,
         "revision": form.revision or "",
+        "marketplace": form.marketplace_id or "",
+        "delivery_method_id": (delivery.method.id or "") if delivery.method else "",
+        "buyer_id": form.buyer.id,
+        "buyer_guest": form.buyer.guest,
+        "note": form.note or "",
+        "surcharges": [_payment(surcharge) for surcharge in form.surcharges],
+        "lines_sent": _lines_sent(form.fulfillment),
     }
     if bought:
         fields["bought_at"] = min(bought)
@@ -96,7 +103,16 @@ def _line(item: schemas.LineItem, currency: str) -> IncomingLine:
         quantity=item.quantity,
         unit_price=item.price.amount,
         currency=item.price.currency or currency,
+        original_unit_price=(
+            item.original_price.amount if item.original_price is not None else None
+        ),
+        bought_at=item.bought_at,
     )
+
+
+def _lines_sent(fulfillment: schemas.Fulfillment | None) -> str:
+    summary = fulfillment.shipment_summary if fulfillment else None
+    return (summary.line_items_sent or "") if summary else ""
 
 
 def _buyer_name(buyer: schemas.Buyer) -> str:

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0003_stock_change'),
-        ('orders', '0005_stored_messages'),
+        ('orders', '0006_order_fields_kept'),
     ]
 
     operations = [
