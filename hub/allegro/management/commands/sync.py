@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import AllegroError
 from hub.allegro.models import Channel
+from hub.allegro.sync.inventory import push_changed
+from hub.allegro.sync.listings import sync_listings
 from hub.allegro.sync.orders import CursorMoved, sync_orders
 
 Progress = Callable[[str], None]
@@ -24,9 +26,20 @@ def run_orders(channel_id: int, client: AllegroClient, progress: Progress) -> st
     return sync_orders(channel_id, client, progress=progress).summary()
 
 
-# Flow name → runner, in the order a full pass runs them.
+def run_listings(channel_id: int, client: AllegroClient, progress: Progress) -> str:
+    return sync_listings(channel_id, client, progress=progress).summary()
+
+
+def run_inventory(channel_id: int, client: AllegroClient, progress: Progress) -> str:
+    return push_changed(channel_id, client, full=True).summary()
+
+
+# Flow name → runner, in the order a full pass runs them: orders first, so a
+# sale on Allegro is allocated before inventory computes its targets.
 FLOWS: dict[str, Callable[[int, AllegroClient, Progress], str]] = {
     "orders": run_orders,
+    "listings": run_listings,
+    "inventory": run_inventory,
 }
 
 
