@@ -165,6 +165,8 @@ STREAM_LABELS = {
     "order_events": _("Orders"),
     "order_backfill": _("Older orders"),
     "offer_events": _("Listings"),
+    "offer_reconcile": _("Listings (full check)"),
+    "stock_changes": _("Stock to Allegro"),
 }
 
 
