@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench messages
+.PHONY: venv demo test lint bench messages screenshots
 
 venv: $(STAMP)
 
@@ -25,11 +25,13 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy hub allegro_emulator tests conftest.py
 
+# The README's pictures: docs/dashboard.png, made by a browser test from the demo's data.
+screenshots: venv
+	HUB_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_screenshots.py
+
+# Every flow's benchmark, then one table of figures beside their baselines and goals.
 bench: venv
-	@set -e; for f in bench/*.py; do \
-		[ -e "$$f" ] || { echo "no benchmarks in bench/"; exit 0; }; \
-		echo "== $$f"; $(BIN)/python "$$f"; \
-	done
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 # Refresh the Polish catalogue after changing user-facing strings, translate the new
 # empty entries in hub/locale/pl/LC_MESSAGES/django.po, then run this again to compile.

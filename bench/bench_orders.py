@@ -231,7 +231,8 @@ def postgres_reachable(url: str) -> bool:
         return False
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run, print the tables, and return the figures (for bench_rows)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument(
@@ -244,15 +245,15 @@ def main() -> None:
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.child == "list-check":
         result = run_list_check(args.orders, args.database_url or None)
         print(json.dumps(result))
-        return
+        return {}
     if args.child:
         result = run_child(args.child, args.orders, args.database_url or None)
         print(json.dumps(result))
-        return
+        return {}
     backends: list[tuple[str, str]] = [("sqlite", "")]
     if not args.no_postgres:
         if postgres_reachable(args.postgres):
@@ -260,6 +261,7 @@ def main() -> None:
         else:
             print(f"PostgreSQL at {args.postgres} not reachable: SQLite only.")
     rows = []
+    lists: dict[str, dict[str, float]] = {}
     for _name, url in backends:
         for scenario in args.scenarios.split(","):
             command = [
@@ -285,8 +287,66 @@ def main() -> None:
                 print(done.stdout, done.stderr, file=sys.stderr)
                 raise SystemExit("list check failed")
             result = json.loads(done.stdout.strip().splitlines()[-1])
+            lists[name] = result["ms"]
             cells = ", ".join(f"{k} {v:.1f}" for k, v in result["ms"].items())
             print(f"  {name:<11} {cells}")
+    return {"rows": rows, "lists": lists, "list_orders": args.list_orders}
+
+
+def bench_rows(
+    argv: list[str] | None = None,
+) -> list[tuple[str, str, float | None, float | None, str, str]]:
+    """For bench/run_all.py: (flow, metric, value, baseline, goal, unit) rows.
+
+    argv: this script's options (default: none, the full run).
+
+    The baseline of the journal import is the naive way (one GET and one
+    transaction per event), run on the same emulator state in the same run.
+    Goals are issue 14's.
+    """
+    result = main(argv or [])
+    by_key = {(r["backend"], r["scenario"]): r for r in result["rows"]}
+    rows: list[tuple[str, str, float | None, float | None, str, str]] = []
+    for backend in dict.fromkeys(backend for backend, _scenario in by_key):
+        naive = by_key.get((backend, "journal-naive"))
+        batched = by_key.get((backend, "journal-batched"))
+        backfill = by_key.get((backend, "backfill"))
+        if batched:
+            rows += [
+                (
+                    "orders", f"journal, orders/s ({backend})",
+                    batched["orders"] / batched["seconds"],
+                    naive["orders"] / naive["seconds"] if naive else None,
+                    "≥ 2000", "orders/s",
+                ),
+                (
+                    "orders", f"journal, Allegro calls per order ({backend})",
+                    batched["calls"] / batched["orders"],
+                    naive["calls"] / naive["orders"] if naive else None,
+                    "≤ 0.05", "calls/order",
+                ),
+                (
+                    "orders", f"journal, peak memory ({backend})",
+                    batched["peak_mib"], naive["peak_mib"] if naive else None,
+                    "", "MiB",
+                ),
+            ]  # fmt: skip
+        if backfill:
+            rows.append(
+                (
+                    "orders", f"backfill, orders/s ({backend})",
+                    backfill["orders"] / backfill["seconds"], None, "", "orders/s",
+                )
+            )  # fmt: skip
+    size = result["list_orders"]
+    for backend, timings in result["lists"].items():
+        rows.append(
+            (
+                "orders", f"orders list, slowest page of {size} ({backend})",
+                max(timings.values()), None, "", "ms",
+            )
+        )  # fmt: skip
+    return rows
 
 
 def print_row(row: dict[str, Any], header: bool) -> None:
