@@ -185,7 +185,8 @@ def measure_lag(
     from hub.catalog import stock
     from hub.catalog.models import StockItem
 
-    emu.config.realtime_clock = True
+    emu.clock.set(emu.clock.now())  # from here on the clock follows real time
+    emu.clock.realtime = True
     emu.config.command_delay_seconds = 2.0
     client = client_for_channel(channel, transport=emu.transport, limiter=None)
     push_changed(channel.pk, client, wait=0)  # the change cursor starts here

@@ -212,9 +212,21 @@ def compute_targets(
             listing.target = target
             moved.append(listing)
         rows.append(Row(listing, target))
-    Listing.objects.bulk_update(moved, ["target"], batch_size=1000)
+    _set_targets(moved)
     ListingEvent.objects.bulk_create(events, batch_size=1000)
     return rows
+
+
+def _set_targets(moved: list[Listing]) -> None:
+    """One UPDATE per distinct target (and 1 000 listings), not one per listing."""
+    by_target: dict[int | None, list[int]] = defaultdict(list)
+    for listing in moved:
+        by_target[listing.target].append(listing.pk)
+    for target, ids in by_target.items():
+        for start in range(0, len(ids), 1000):
+            Listing.objects.filter(pk__in=ids[start : start + 1000]).update(
+                target=target
+            )
 
 
 def choose_pushes(channel: Channel, rows: list[Row]) -> dict[int, list[Listing]]:
@@ -481,9 +493,12 @@ def apply_tasks(
             return  # another pass read this report first
         listings = {
             listing.offer_id: listing
-            for listing in Listing.objects.filter(push_command=command)
+            for listing in Listing.objects.filter(push_command=command).only(
+                "id", "offer_id"
+            )
         }
         events: list[ListingEvent] = []
+        confirmed: list[int] = []
         for offer_id in command.offer_ids:
             task = tasks.get(offer_id)
             ok = task is not None and task.status == "SUCCESS"
@@ -495,17 +510,16 @@ def apply_tasks(
             listing = listings.get(offer_id)
             if listing is None:
                 continue
-            listing.pushed_at = now
             if ok:
-                listing.push_state = Listing.PushState.DONE
-                listing.known_quantity = value
-                listing.push_message = ""
-                result.confirmed += 1
+                confirmed.append(listing.pk)
                 text = _("Allegro confirmed quantity %(n)d.") % {"n": value}
                 kind = ListingEvent.Kind.CONFIRMED
             else:
-                listing.push_state = Listing.PushState.FAILED
-                listing.push_message = message
+                Listing.objects.filter(pk=listing.pk).update(
+                    push_state=Listing.PushState.FAILED,
+                    push_message=message,
+                    pushed_at=now,
+                )
                 result.failed += 1
                 text = _("Allegro refused quantity %(n)d: %(why)s") % {
                     "n": value,
@@ -515,11 +529,13 @@ def apply_tasks(
             events.append(
                 ListingEvent(listing=listing, kind=kind, command=command, message=text)
             )
-        Listing.objects.bulk_update(
-            list(listings.values()),
-            ["push_state", "known_quantity", "push_message", "pushed_at"],
-            batch_size=1000,
+        Listing.objects.filter(pk__in=confirmed).update(
+            push_state=Listing.PushState.DONE,
+            known_quantity=value,
+            push_message="",
+            pushed_at=now,
         )
+        result.confirmed += len(confirmed)
         ListingEvent.objects.bulk_create(events, batch_size=1000)
         RemoteCommand.objects.filter(pk=command.pk).update(results=outcomes)
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -159,10 +159,11 @@ def reconcile_all(
     """Read every offer; what Allegro no longer lists is archived."""
     # The journal's end first: changes made while we read are re-read next pass.
     end = journal_end(client, journal.value)
-    started = timezone.now()
+    seen: set[str] = set()
     page: list[schemas.OfferListItem] = []
     for offer in client.iter_offers():
         page.append(offer)
+        seen.add(offer.id)
         if len(page) == SAVE_BATCH:
             with transaction.atomic():
                 upsert_offers(channel, page, result)
@@ -171,19 +172,21 @@ def reconcile_all(
                 progress(_("%(n)d offers read") % {"n": result.offers_read})
     with transaction.atomic():
         upsert_offers(channel, page, result)
-        # Listed offers were all touched above (updated_at ≥ started).
-        gone = Listing.objects.filter(channel=channel, updated_at__lt=started).exclude(
-            status=ARCHIVED
-        )
-        result.archived += _archive(gone)
+        known = Listing.objects.filter(channel=channel).exclude(status=ARCHIVED)
+        gone = set(known.values_list("offer_id", flat=True)) - seen
+        result.archived += _archive(Listing.objects.filter(channel=channel), gone)
         SyncCursor.objects.filter(pk=journal.pk).update(
             value=end, last_success_at=timezone.now(), last_error=""
         )
     result.reconciled = True
 
 
-def _archive(listings: QuerySet[Listing]) -> int:
-    ids = list(listings.values_list("pk", flat=True))
+def _archive(listings: QuerySet[Listing], offer_ids: Iterable[str]) -> int:
+    wanted = sorted(offer_ids)
+    ids: list[int] = []
+    for start in range(0, len(wanted), SAVE_BATCH):
+        chunk = listings.filter(offer_id__in=wanted[start : start + SAVE_BATCH])
+        ids += chunk.exclude(status=ARCHIVED).values_list("pk", flat=True)
     ListingEvent.objects.bulk_create(
         [
             ListingEvent(
@@ -195,9 +198,12 @@ def _archive(listings: QuerySet[Listing]) -> int:
         ],
         batch_size=SAVE_BATCH,
     )
-    return Listing.objects.filter(pk__in=ids).update(
-        status=ARCHIVED, updated_at=timezone.now()
-    )
+    archived = 0
+    for start in range(0, len(ids), SAVE_BATCH):
+        archived += Listing.objects.filter(
+            pk__in=ids[start : start + SAVE_BATCH]
+        ).update(status=ARCHIVED, updated_at=timezone.now())
+    return archived
 
 
 # ------------------------------------------------------------------ journal
@@ -224,10 +230,9 @@ def follow_journal(
                 if not moved:  # another pass applied this page meanwhile
                     return
                 upsert_offers(channel, offers, result, ended_by)
-                gone = Listing.objects.filter(
-                    channel=channel, offer_id__in=missing
-                ).exclude(status=ARCHIVED)
-                result.archived += _archive(gone)
+                result.archived += _archive(
+                    Listing.objects.filter(channel=channel), missing
+                )
             result.events += len(events)
             cursor = events[-1].id
         else:
@@ -291,8 +296,10 @@ def upsert_offers(
             _apply(listing, offer, ended_by, now)
             new.append(listing)
             continue
+        before = [getattr(listing, name) for name in _FIELDS[:-1]]
         notes = _apply(listing, offer, ended_by, now)
-        changed.append(listing)  # always: updated_at marks it as still listed
+        if before != [getattr(listing, name) for name in _FIELDS[:-1]]:
+            changed.append(listing)
         if notes:
             events.append(
                 ListingEvent(
@@ -367,39 +374,39 @@ def auto_link(channel: Channel) -> list[tuple[str, int]]:
         link_method=Listing.LinkMethod.NONE,
         external_id__in=Subquery(StockItem.objects.values("sku")),
     )
-    rows = list(candidates.values_list("pk", "offer_id", "external_id"))
-    if not rows:
-        return []
-    items = dict(
-        StockItem.objects.filter(sku__in={sku for _pk, _o, sku in rows}).values_list(
-            "sku", "pk"
-        )
+    rows = list(candidates.values_list("pk", flat=True))
+    item_of_sku = Subquery(
+        StockItem.objects.filter(sku=OuterRef("external_id")).values("pk")[:1]
     )
     linked: list[tuple[str, int]] = []
     with transaction.atomic():
-        for pk, offer_id, sku in rows:
-            moved = Listing.objects.filter(
-                pk=pk, stock_item__isnull=True, link_method=Listing.LinkMethod.NONE
+        for start in range(0, len(rows), SAVE_BATCH):
+            chunk = rows[start : start + SAVE_BATCH]
+            # Conditional: a link made by hand meanwhile is left alone.
+            Listing.objects.filter(
+                pk__in=chunk,
+                stock_item__isnull=True,
+                link_method=Listing.LinkMethod.NONE,
             ).update(
-                stock_item=items[sku],
+                stock_item=item_of_sku,
                 link_method=Listing.LinkMethod.AUTO,
                 updated_at=timezone.now(),
             )
-            if moved:
-                linked.append((offer_id, items[sku]))
-        ListingEvent.objects.bulk_create(
-            [
-                ListingEvent(
-                    listing_id=pk,
-                    kind=ListingEvent.Kind.LINKED,
-                    message=_("Linked to %(sku)s: its external id is that SKU.")
-                    % {"sku": sku},
+            done = Listing.objects.filter(
+                pk__in=chunk, link_method=Listing.LinkMethod.AUTO
+            ).values_list("pk", "offer_id", "stock_item_id", "stock_item__sku")
+            events = []
+            for pk, offer_id, item_id, sku in done:
+                linked.append((offer_id, item_id))
+                events.append(
+                    ListingEvent(
+                        listing_id=pk,
+                        kind=ListingEvent.Kind.LINKED,
+                        message=_("Linked to %(sku)s: its external id is that SKU.")
+                        % {"sku": sku},
+                    )
                 )
-                for pk, offer_id, sku in rows
-                if (offer_id, items[sku]) in linked
-            ],
-            batch_size=SAVE_BATCH,
-        )
+            ListingEvent.objects.bulk_create(events, batch_size=SAVE_BATCH)
     return linked
 
 
