@@ -377,8 +377,9 @@ class AllegroClient(HttpSession):
 
     def iter_checkout_forms(
         self, bought_from: datetime, bought_to: datetime, **filters: Any
-    ) -> Iterator[schemas.CheckoutForm]:
-        """Every order bought in [from, to], streamed, in windows under the cap."""
+    ) -> Iterator[schemas.CheckoutForm | schemas.UnreadableForm]:
+        """Every order bought in [from, to], streamed, in windows under the cap
+        (with the id of each form the hub cannot read, to set it aside)."""
         return pagination.iter_checkout_forms(self, bought_from, bought_to, filters)
 
     def get_checkout_form(self, form_id: str) -> schemas.CheckoutForm:

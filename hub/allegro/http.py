@@ -24,6 +24,7 @@ from typing import Any, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from hub.allegro import schemas
 from hub.allegro.errors import (
     AllegroError,
     MalformedResponse,
@@ -98,11 +99,7 @@ def parse(model: type[Model], response: httpx.Response) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        # Field paths and reasons only: input values stay out of messages and logs.
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}"
-            for e in exc.errors(include_input=False, include_url=False)[:5]
-        )
+        problems = schemas.describe(exc)
         raise MalformedResponse(
             f"{what}: unexpected {model.__name__} ({problems})",
             status=response.status_code,

@@ -153,6 +153,12 @@ class Channel(models.Model):
     def is_connected(self) -> bool:
         return bool(self.refresh_token_encrypted)
 
+    @property
+    def failing(self) -> bool:
+        """Some flow's last run failed: the channel's own error or a stream's
+        (prefetch ``cursors`` for a list of channels)."""
+        return bool(self.last_error) or any(c.last_error for c in self.cursors.all())
+
     def urls(self) -> tuple[str, str]:
         """(REST API base URL, OAuth base URL) for this channel's environment."""
         if self.environment == self.Environment.CUSTOM:
@@ -164,6 +170,7 @@ class Channel(models.Model):
 STREAM_LABELS = {
     "order_events": _("Orders"),
     "order_backfill": _("Older orders"),
+    "order_covered_from": _("Orders imported from"),
     "offer_events": _("Listings"),
     "offer_reconcile": _("Listings (full check)"),
     "stock_changes": _("Stock to Allegro"),
@@ -372,4 +379,25 @@ class ListingEvent(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["listing", "created_at"], name="listing_event_time")
+        ]
+
+
+class FormReadFailure(models.Model):
+    """A checkout form Allegro failed to answer for (5xx, timeout) on consecutive
+    passes. After a few in a row the form is set aside (an import problem) so the
+    rest of the channel's orders come in; a good read ends the row."""
+
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="form_failures"
+    )
+    form_id = models.CharField(max_length=100)
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "form_id"], name="one_failure_row_per_form"
+            )
         ]

@@ -56,8 +56,9 @@ def iter_checkout_forms(
     bought_from: datetime,
     bought_to: datetime,
     filters: dict[str, Any],
-) -> Iterator[schemas.CheckoutForm]:
-    """Every order bought in [from, to], oldest window first, under the cap.
+) -> Iterator[schemas.CheckoutForm | schemas.UnreadableForm]:
+    """Every order bought in [from, to], oldest window first, under the cap
+    (a form the hub cannot read comes as an UnreadableForm, to be set aside).
 
     Allegro refuses offset + limit > 10 000 (api-notes §3.1, #4027), so a
     window holding more is split in halves until each half fits.
@@ -71,12 +72,12 @@ def iter_checkout_forms(
         if halves is not None:
             windows.extend(reversed(halves))
             continue
-        yield from page.checkout_forms
-        offset = len(page.checkout_forms)
-        while page.checkout_forms and offset < min(page.total_count, cap):
+        yield from _page_forms(page)
+        offset = _page_size(page)
+        while _page_size(page) and offset < min(page.total_count, cap):
             page = _forms_page(client, start, end, offset, filters)
-            yield from page.checkout_forms
-            offset += len(page.checkout_forms)
+            yield from _page_forms(page)
+            offset += _page_size(page)
         if page.total_count > cap:
             log.warning(
                 "More than %d orders bought within one millisecond at %s; "
@@ -84,6 +85,17 @@ def iter_checkout_forms(
                 cap,
                 start.isoformat(),
             )
+
+
+def _page_forms(
+    page: schemas.CheckoutFormList,
+) -> list[schemas.CheckoutForm | schemas.UnreadableForm]:
+    """The page's forms, then those of them the hub cannot read (by id)."""
+    return [*page.checkout_forms, *page.unreadable]
+
+
+def _page_size(page: schemas.CheckoutFormList) -> int:
+    return len(page.checkout_forms) + len(page.unreadable)
 
 
 def _forms_page(

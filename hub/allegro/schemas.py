@@ -19,7 +19,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -524,10 +531,48 @@ class CheckoutForm(Schema):
         return data
 
 
+class UnreadableForm(Schema):
+    """A form of a list page the hub cannot read: its id and what is wrong."""
+
+    id: str
+    problems: str
+
+
 class CheckoutFormList(Schema):
+    """One page of ``GET /order/checkout-forms``. A form in it that does not
+    validate is kept apart in ``unreadable`` (its id and why), so one bad order
+    does not make the whole page unreadable."""
+
     checkout_forms: list[CheckoutForm]
+    unreadable: list[UnreadableForm] = []
     count: int = 0
     total_count: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _set_apart(cls, data: Any) -> Any:
+        forms = dig(data, "checkoutForms")
+        if not isinstance(forms, list):
+            return data
+        good: list[CheckoutForm] = []
+        bad: list[UnreadableForm] = []
+        for raw in forms:
+            try:
+                good.append(CheckoutForm.model_validate(raw))
+            except ValidationError as exc:
+                form_id = dig(raw, "id")
+                if not isinstance(form_id, str) or not form_id:
+                    raise  # nothing to set aside by: the page is unreadable
+                bad.append(UnreadableForm(id=form_id, problems=describe(exc)))
+        return {**data, "checkoutForms": good, "unreadable": bad}
+
+
+def describe(exc: ValidationError) -> str:
+    """Field paths and reasons only: input values stay out of messages and logs."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}"
+        for e in exc.errors(include_input=False, include_url=False)[:5]
+    )
 
 
 class Shipment(Schema):

@@ -99,6 +99,9 @@ def save_orders(account: Account, incoming: list[IncomingOrder]) -> SaveCounts:
         ),
         account.link_by_title,
     )
+    # One fixed order for every lock and insert (by external id), so two passes
+    # saving overlapping orders wait for each other instead of deadlocking.
+    incoming = sorted(incoming, key=lambda order: order.external_id)
     with transaction.atomic():
         existing = {
             order.external_id: order
@@ -108,6 +111,7 @@ def save_orders(account: Account, incoming: list[IncomingOrder]) -> SaveCounts:
                 account=account.account,
                 external_id__in=[order.external_id for order in incoming],
             )
+            .order_by("external_id")
             .prefetch_related("lines")
         }
         for data in incoming:

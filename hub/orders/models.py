@@ -213,6 +213,9 @@ class ImportProblem(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=1)
+    # Not retried before this (a form Allegro kept failing to answer for is retried
+    # with growing pauses); null: retried on every pass.
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["first_seen_at", "id"]

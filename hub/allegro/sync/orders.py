@@ -18,15 +18,23 @@ The flow, per pass:
    journal at its latest event and re-read every form *updated* since then
    (a "gap" cursor over ``updatedAt`` windows).
 
+A journal page is saved in slices of up to SAVE_BATCH forms, each with the cursor
+moved to the slice's last event, so a pass killed mid-page keeps what it saved.
+
 A checkout form the hub cannot use (no lines, a quantity of 0, a response it
-cannot read) is set aside, not imported and not allowed to stop the channel: it is
-recorded as an import problem (hub.orders.problems) in the same transaction as the
-page that met it, the cursor moves on, and every pass first re-reads the forms set
-aside; one that has been fixed is imported then and its problem row removed.
+cannot read, or one Allegro keeps failing to answer for: order_reads.py) is set
+aside, not imported and not allowed to stop the channel: it is recorded as an
+import problem (hub.orders.problems) in the same transaction as the page that
+met it, the cursor moves on, and every pass first re-reads the forms set aside
+(those due); one that has been fixed is imported then and its problem row
+removed.
 
 Network I/O always happens before the transaction it feeds. A crash anywhere leaves
 the cursors at the last committed page; the next pass re-reads from there and the
-upserts (unique per channel × checkout form) make re-reading harmless.
+upserts (unique per channel × checkout form) make re-reading harmless. A database
+error (e.g. a deadlock with an overlapping pass) rolls back the page it hit: the
+pass is tried again a few times, then the error is recorded on the channel's
+health and the next pass retries.
 """
 
 from __future__ import annotations
@@ -36,15 +44,29 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hub.allegro import schemas
 from hub.allegro.client import AllegroClient
-from hub.allegro.errors import AllegroError, MalformedResponse, NotFound
+from hub.allegro.errors import AllegroError, TransientError
 from hub.allegro.models import Channel, Listing, SyncCursor
+from hub.allegro.sync.order_backfill import (
+    BACKFILL,
+    backfill_value,
+    extend_backfill,
+    parse_backfill,
+    start_backfill,
+)
 from hub.allegro.sync.order_mapping import UnusableForm, map_checkout_form
+from hub.allegro.sync.order_reads import (
+    FormReads,
+    Strikes,
+    due,
+    read_forms,
+    unreadable_in_list,
+)
 from hub.catalog.stock import default_location
 from hub.orders.importing import Account, IncomingOrder, SaveCounts, save_orders
 from hub.orders.models import Order
@@ -54,7 +76,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "allegro"
 JOURNAL = "order_events"  # value: the last event id whose orders are saved
-BACKFILL = "order_backfill"  # value: lineItems.boughtAt reached; "" = done
+# BACKFILL (order_backfill.py): lineItems.boughtAt reached [/ until]; "" = done
 GAP = "order_gap"  # value: updatedAt reached; "" = done
 
 EVENT_PAGE = 1000  # /order/events limit maximum (api-notes §3.3)
@@ -63,7 +85,8 @@ JOURNAL_KEEPS = timedelta(days=59)
 # Re-read a day before the last catch-up, so no change falls between two clocks.
 GAP_OVERLAP = timedelta(days=1)
 WINDOW = timedelta(days=7)  # backfill window; the client splits a full window
-SAVE_BATCH = 100  # forms per transaction while backfilling
+SAVE_BATCH = 100  # forms per transaction (journal slices and backfill)
+DB_ATTEMPTS = 3  # a pass that meets a database error is tried this often
 ORDER_LIFETIME = timedelta(days=365)
 CLOCK_SKEW = timedelta(hours=1)
 SHOWN_PROBLEMS = 5  # set-aside forms listed in the summary line
@@ -126,8 +149,8 @@ class OrderSyncResult:
         if self.set_aside:
             shown = list(self.set_aside.items())[:SHOWN_PROBLEMS]
             text += "; " + _(
-                "%(n)d checkout forms set aside, not imported (retried on every "
-                "pass): %(list)s"
+                "%(n)d checkout forms set aside, not imported (retried "
+                "automatically): %(list)s"
             ) % {
                 "n": len(self.set_aside),
                 "list": "; ".join(f"{form_id}: {why}" for form_id, why in shown)
@@ -145,28 +168,53 @@ def sync_orders(
 ) -> OrderSyncResult:
     """One pass: bootstrap if new, finish any backfill, read the journal to its end.
 
-    Raises the client's AllegroError after recording it on the channel's journal
-    cursor (or the channel, before the first cursor exists); nothing half-done stays.
+    Raises the client's AllegroError (or DatabaseTrouble, after DB_ATTEMPTS tries)
+    after recording it on the channel's journal cursor (or the channel, before the
+    first cursor exists); nothing half-done stays.
     """
     channel = Channel.objects.get(pk=channel_id)
-    result = OrderSyncResult()
     if not channel.enabled:
+        result = OrderSyncResult()
         result.skipped = _("Channel %(name)s is disabled; orders were not synced.") % {
             "name": channel.name
         }
         return result
+    for attempt in range(1, DB_ATTEMPTS + 1):
+        try:
+            return _sync_pass(channel, client, event_page, progress)
+        except AllegroError as exc:
+            _record_failure(channel, exc.user_text())
+            raise
+        except DatabaseError as exc:
+            # E.g. a deadlock with an overlapping pass: the page it hit was rolled
+            # back whole; the pass starts again from the committed cursors.
+            log.warning("order sync of %s: database error (try %d): %s",
+                        channel.name, attempt, exc)  # fmt: skip
+            if attempt == DB_ATTEMPTS:
+                trouble = DatabaseTrouble(str(exc).strip().splitlines()[0][:200])
+                _record_failure(channel, trouble.user_text())
+                raise trouble from None
+    raise AssertionError("unreachable")
+
+
+def _sync_pass(
+    channel: Channel,
+    client: AllegroClient,
+    event_page: int,
+    progress: Progress | None,
+) -> OrderSyncResult:
+    result = OrderSyncResult()
     say = progress or (lambda _text: None)
     started = timezone.now()
-    try:
-        _start_journal(channel, client, started, say)
-        _restart_after_gap(channel, client, started, result, say)
-        _retry_set_aside(channel, client, result, say)
-        for stream, by in ((BACKFILL, "boughtAt"), (GAP, "updatedAt")):
-            _read_windows(channel, client, stream, by, result, say)
-        _follow_journal(channel, client, event_page, result, say)
-    except AllegroError as exc:
-        _record_failure(channel, exc.user_text())
-        raise
+    _start_journal(channel, client, started, say)
+    if extend_backfill(channel, started):
+        say(_("Sync Orders From moved earlier: importing the older orders too."))
+    _restart_after_gap(channel, client, started, result, say)
+    strikes = Strikes(channel)
+    _retry_set_aside(channel, client, strikes, result, say)
+    for stream, by in ((BACKFILL, "boughtAt"), (GAP, "updatedAt")):
+        _read_windows(channel, client, stream, by, result, say)
+    _follow_journal(channel, client, strikes, event_page, result, say)
     result.set_aside = {
         p.external_id: p.reason for p in open_problems(SOURCE, str(channel.pk))
     }
@@ -187,7 +235,6 @@ def _start_journal(
     # The journal's current end comes first: everything after it is in the
     # journal, everything before it is in the backfill (api-notes §3.3).
     latest = _latest_event_id(client)
-    start = channel.sync_orders_from
     say(_("First sync: journal starts at event %(id)s.") % {"id": latest or "-"})
     with transaction.atomic():
         _cursor, created = SyncCursor.objects.get_or_create(
@@ -195,10 +242,8 @@ def _start_journal(
             stream=JOURNAL,
             defaults={"value": latest, "last_success_at": now},
         )
-        if created and start is not None and start < now:
-            SyncCursor.objects.update_or_create(
-                channel=channel, stream=BACKFILL, defaults={"value": start.isoformat()}
-            )
+        if created:
+            start_backfill(channel, now)
 
 
 def _latest_event_id(client: AllegroClient) -> str:
@@ -253,10 +298,10 @@ def _read_windows(
     cursor = SyncCursor.objects.filter(channel=channel, stream=stream).first()
     if cursor is None or not cursor.value:
         return
-    reached = datetime.fromisoformat(cursor.value)
+    reached, bounded = parse_backfill(cursor.value)
     # Past our "now": an order Allegro's clock put a little ahead of ours must not
     # fall between the backfill and the journal. Empty windows cost one request.
-    until = timezone.now() + CLOCK_SKEW
+    until = bounded or timezone.now() + CLOCK_SKEW
     while reached < until:
         end = min(reached + WINDOW, until)
         say(
@@ -269,15 +314,20 @@ def _read_windows(
             }
         )
         batch: list[schemas.CheckoutForm] = []
+        unreadable: dict[str, str] = {}
         for form in _forms_in_window(client, channel, by, reached, end):
+            if isinstance(form, schemas.UnreadableForm):
+                # Set aside like the journal's, read by id on every pass.
+                unreadable[form.id] = unreadable_in_list(form)
+                continue
             batch.append(form)
             if len(batch) >= SAVE_BATCH:
-                _save_forms(channel, batch, stream, result)
+                _save_forms(channel, batch, stream, result, unreadable)
                 result.backfilled += len(batch)
-                batch = []
-        value = "" if end >= until else end.isoformat()
+                batch, unreadable = [], {}
+        value = "" if end >= until else backfill_value(end, bounded)
         with transaction.atomic():
-            _save_forms(channel, batch, stream, result)
+            _save_forms(channel, batch, stream, result, unreadable)
             _move_cursor(cursor, value)
             if not value:  # done: the channel list shows when it finished
                 SyncCursor.objects.filter(pk=cursor.pk).update(
@@ -293,7 +343,7 @@ def _forms_in_window(
     by: str,
     start: datetime,
     end: datetime,
-) -> Iterable[schemas.CheckoutForm]:
+) -> Iterable[schemas.CheckoutForm | schemas.UnreadableForm]:
     if by == "boughtAt":
         return client.iter_checkout_forms(start, end)
     # Orders *changed* in the window, whenever bought (an order is bought before
@@ -313,6 +363,7 @@ def _forms_in_window(
 def _follow_journal(
     channel: Channel,
     client: AllegroClient,
+    strikes: Strikes,
     event_page: int,
     result: OrderSyncResult,
     say: Progress,
@@ -323,10 +374,18 @@ def _follow_journal(
         if not events or events[-1].id == cursor.value:
             return  # nothing after the cursor (never loop on an echoed `from`)
         result.events += len(events)
-        forms, unreadable = _read_changed_forms(channel, client, events, result)
-        with transaction.atomic():
-            _save_forms(channel, forms, _describe(events), result, unreadable)
-            _move_cursor(cursor, events[-1].id)
+        done = 0
+        for upto, form_ids in _slices(channel, events):
+            reads = read_forms(client, form_ids, strikes)
+            _count_reads(result, reads)
+            with transaction.atomic():
+                strikes.clear(reads)
+                _save_forms(
+                    channel, reads.forms, _describe(events[done : upto + 1]),
+                    result, reads.unreadable, reads.failing,
+                )  # fmt: skip
+                _move_cursor(cursor, events[upto].id)
+            done = upto + 1
         say(
             _("Read %(events)d events up to %(id)s.")
             % {"events": result.events, "id": events[-1].id}
@@ -335,66 +394,68 @@ def _follow_journal(
             return
 
 
-def _read_changed_forms(
-    channel: Channel,
-    client: AllegroClient,
-    events: list[schemas.OrderEvent],
-    result: OrderSyncResult,
-) -> tuple[list[schemas.CheckoutForm], dict[str, str]]:
-    """Each checkout form the page names once — unless we already hold that revision.
+def _slices(
+    channel: Channel, events: list[schemas.OrderEvent], size: int = SAVE_BATCH
+) -> list[tuple[int, list[str]]]:
+    """The page cut into slices of at most ``size`` forms to read, each with the
+    index of the event the cursor moves to once the slice is saved.
 
-    An event's revision equal to the stored one means we have read the form at least
-    as new as that event, so a duplicate or replayed event costs no request.
-    Returns the forms read and the ids of those Allegro answered unreadably
-    (→ reason), to be set aside with the page.
+    A form is read once per page, in the slice of its LAST event there, so that
+    read is newer than every event of the page that names it, and every event up
+    to a slice's end names only forms of that slice or earlier ones.
+
+    A form whose events all carry the revision the hub already holds is not read
+    (a duplicate or replayed event costs no request); a revision is optional in
+    both, and none known means read it.
     """
+    last: dict[str, int] = {}
     revisions: dict[str, set[str]] = {}
-    for event in events:
+    for index, event in enumerate(events):
         if event.checkout_form_id:
+            last[event.checkout_form_id] = index
             revisions.setdefault(event.checkout_form_id, set()).add(
                 event.revision or ""
             )
     stored = dict(
         Order.objects.filter(
-            source=SOURCE, account=str(channel.pk), external_id__in=list(revisions)
+            source=SOURCE, account=str(channel.pk), external_id__in=list(last)
         ).values_list("external_id", "revision")
     )
-    wanted = [
-        form_id
-        for form_id, seen in revisions.items()
-        # (revision is optional in both: none known = read it)
-        if not (stored.get(form_id) and seen == {stored[form_id]})
+    wanted = sorted(
+        (index, form_id)
+        for form_id, index in last.items()
+        if not (stored.get(form_id) and revisions[form_id] == {stored[form_id]})
+    )
+    slices = [
+        (wanted[k : k + size][-1][0], [form_id for _i, form_id in wanted[k : k + size]])
+        for k in range(0, len(wanted), size)
     ]
-    return _read_forms(client, wanted, result)
+    end = len(events) - 1  # the last slice also covers the events after its forms
+    if slices:
+        slices[-1] = (end, slices[-1][1])
+    return slices or [(end, [])]
 
 
-def _read_forms(
-    client: AllegroClient, form_ids: list[str], result: OrderSyncResult
-) -> tuple[list[schemas.CheckoutForm], dict[str, str]]:
-    forms: list[schemas.CheckoutForm] = []
-    unreadable: dict[str, str] = {}
-    for form_id in form_ids:
-        try:
-            forms.append(client.get_checkout_form(form_id))
-        except NotFound:
-            # Not (any more) this seller's order: nothing to import. Logged and
-            # counted, so the journal does not stall on it forever.
-            log.warning("checkout form %s not found; skipped", form_id)
-            result.missing_forms.append(form_id)
-        except MalformedResponse as exc:
-            # One order Allegro describes in a way we cannot read must not hold
-            # up every later one: it is set aside and read again on every pass.
-            log.warning("checkout form %s unreadable; set aside: %s", form_id, exc)
-            unreadable[form_id] = exc.user_text()
-    result.forms_read += len(forms)
-    return forms, unreadable
+def _count_reads(result: OrderSyncResult, reads: FormReads) -> None:
+    result.forms_read += len(reads.forms)
+    result.missing_forms.extend(reads.missing)
 
 
 def _retry_set_aside(
-    channel: Channel, client: AllegroClient, result: OrderSyncResult, say: Progress
+    channel: Channel,
+    client: AllegroClient,
+    strikes: Strikes,
+    result: OrderSyncResult,
+    say: Progress,
 ) -> None:
-    """Read every form set aside earlier again: a fixed one is imported now."""
-    problems = open_problems(SOURCE, str(channel.pk))
+    """Read the forms set aside earlier again (those due: one Allegro kept failing
+    to answer for waits a growing pause): a fixed one is imported now."""
+    now = timezone.now()
+    problems = [
+        problem
+        for problem in open_problems(SOURCE, str(channel.pk))
+        if due(problem.retry_at, now)
+    ]
     if not problems:
         return
     say(
@@ -403,14 +464,17 @@ def _retry_set_aside(
     )
     form_ids = [problem.external_id for problem in problems]
     result.retried += len(form_ids)
-    forms, unreadable = _read_forms(client, form_ids, result)
-    read = {form.id for form in forms} | set(unreadable)
-    # Not found any more (not this seller's, or archived): nothing is left to
-    # import; counted in missing_forms, like the journal's.
-    gone = [form_id for form_id in form_ids if form_id not in read]
+    reads = read_forms(client, form_ids, strikes, set_aside_already=True)
+    _count_reads(result, reads)
     with transaction.atomic():
-        resolve_problems(SOURCE, str(channel.pk), gone)
-        _save_forms(channel, forms, "retry of a set-aside form", result, unreadable)
+        # Not found any more (not this seller's, or archived): nothing is left
+        # to import; counted in missing_forms, like the journal's.
+        resolve_problems(SOURCE, str(channel.pk), reads.missing)
+        strikes.clear(reads)
+        _save_forms(
+            channel, reads.forms, "retry of a set-aside form", result,
+            reads.unreadable, reads.failing,
+        )  # fmt: skip
 
 
 def _describe(events: list[schemas.OrderEvent]) -> str:
@@ -427,17 +491,21 @@ def _save_forms(
     source: str,
     result: OrderSyncResult,
     unreadable: dict[str, str] | None = None,
+    failing: dict[str, str] | None = None,
 ) -> None:
     """Upsert these forms' orders and set aside the unusable ones, atomically
     (inside the caller's transaction, if any): a form that imports ends its
-    problem, one that does not is recorded (again) with the reason."""
+    problem, one that does not is recorded (again) with the reason; one Allegro
+    keeps failing to answer for (``failing``) is retried after a growing pause."""
     incoming, unusable = _incoming_orders(channel, forms, source)
-    unusable = {**(unreadable or {}), **unusable}
+    unusable = {**(unreadable or {}), **(failing or {}), **unusable}
     if not incoming and not unusable:
         return
     with transaction.atomic():
         account = str(channel.pk)
-        record_problems(SOURCE, account, channel.name, unusable)
+        record_problems(
+            SOURCE, account, channel.name, unusable, backoff=set(failing or ())
+        )
         if incoming:
             result.add(save_orders(_account(channel, incoming), incoming))
             result.recovered += resolve_problems(
@@ -502,10 +570,27 @@ class CursorMoved(RuntimeError):
     """Another pass of the same stream committed first; this one's page is void."""
 
 
+class DatabaseTrouble(TransientError):
+    """The hub's own database failed a pass (e.g. a deadlock) DB_ATTEMPTS times."""
+
+    def user_text(self) -> str:
+        return _(
+            "The hub's database could not save this pass (%(what)s). Nothing "
+            "half-done was kept; the next sync tries again."
+        ) % {"what": self.message}
+
+
 def _record_failure(channel: Channel, text: str) -> None:
+    """On the channel's health (the journal cursor, or the channel before it has
+    one); never raises, so the failure being reported is the one the caller sees."""
     now = timezone.now()
-    updated = SyncCursor.objects.filter(channel=channel, stream=JOURNAL).update(
-        last_error=text, last_error_at=now
-    )
-    if not updated:
-        Channel.objects.filter(pk=channel.pk).update(last_error=text, last_error_at=now)
+    try:
+        updated = SyncCursor.objects.filter(channel=channel, stream=JOURNAL).update(
+            last_error=text, last_error_at=now
+        )
+        if not updated:
+            Channel.objects.filter(pk=channel.pk).update(
+                last_error=text, last_error_at=now
+            )
+    except DatabaseError as exc:
+        log.error("order sync of %s: could not record its failure: %s", channel, exc)

@@ -11,7 +11,8 @@ from datetime import datetime
 from django.db.models import Count
 
 from hub.allegro.models import Channel, SyncCursor
-from hub.allegro.sync.orders import BACKFILL, GAP, SOURCE
+from hub.allegro.sync.order_backfill import BACKFILL, parse_backfill
+from hub.allegro.sync.orders import GAP, SOURCE
 from hub.orders.models import Order
 
 
@@ -57,7 +58,7 @@ def import_progress_by_channel(
     return {
         pk: ImportProgress(
             stream=cursor.stream,
-            reached=datetime.fromisoformat(cursor.value),
+            reached=parse_backfill(cursor.value)[0],
             orders=counts.get(str(pk), 0),
         )
         for pk, cursor in running.items()

@@ -89,7 +89,7 @@ def test_a_form_the_hub_cannot_use_is_set_aside_and_listed_with_its_reason(
     assert err == ""
     assert "orders: 1 new" in out
     assert (
-        f"1 checkout forms set aside, not imported (retried on every pass): "
+        f"1 checkout forms set aside, not imported (retried automatically): "
         f"{form}: Line item {line.id} has quantity 0."
     ) in out
     assert [o.external_id for o in Order.objects.all()] == [good]

@@ -131,7 +131,7 @@ def test_an_event_without_a_revision_always_rereads_its_form(
     emulator: HubEmulator, channel: Channel, allegro_client: AllegroClient
 ):
     from hub.allegro import schemas
-    from hub.allegro.sync.orders import OrderSyncResult, _read_changed_forms
+    from hub.allegro.sync.orders import _slices
 
     offer = emulator.add_offer(emulator.seller_id, "Mug", quantity=9)
     sync_orders(channel.pk, allegro_client)
@@ -145,12 +145,7 @@ def test_an_event_without_a_revision_always_rereads_its_form(
         checkout_form_id=form,
     )  # fmt: skip
 
-    read, unreadable = _read_changed_forms(
-        channel, allegro_client, [event], OrderSyncResult()
-    )
-
-    assert [f.id for f in read] == [form]
-    assert unreadable == {}
+    assert _slices(channel, [event]) == [(0, [form])]
 
 
 def test_orders_bought_and_paid_while_the_backfill_runs_come_once(

@@ -181,6 +181,21 @@ def test_a_bad_form_mid_journal_page_is_set_aside_and_imported_once_fixed(
     assert allocated(mug) == 4
 
 
+def three_in_the_backfill(
+    emulator: HubEmulator, channel: Channel, offer: str
+) -> list[str]:
+    """Three orders bought 9, 8 and 7.5 days ago; the channel back-fills 10 days."""
+    now = emulator.clock.now()
+    forms = []
+    for days_ago in (9, 8, 7.5):
+        emulator.clock.set(now - timedelta(days=days_ago))
+        forms.append(emulator.purchase(offer))
+    emulator.clock.set(now)
+    channel.sync_orders_from = timezone.now() - timedelta(days=10)
+    channel.save()
+    return forms
+
+
 def test_a_bad_form_in_the_backfill_is_set_aside_and_imported_once_fixed(
     emulator: HubEmulator,
     channel: Channel,
@@ -188,16 +203,9 @@ def test_a_bad_form_in_the_backfill_is_set_aside_and_imported_once_fixed(
     spoiler: Spoiler,
     offer: str,
 ):
-    now = emulator.clock.now()
-    forms = []
-    for days_ago in (9, 8, 7.5):
-        emulator.clock.set(now - timedelta(days=days_ago))
-        forms.append(emulator.purchase(offer))
-    emulator.clock.set(now)
+    forms = three_in_the_backfill(emulator, channel, offer)
     first, bad, last = forms
     spoiler.form_id = bad
-    channel.sync_orders_from = timezone.now() - timedelta(days=10)
-    channel.save()
     line = emulator.checkout_forms[bad].line_items[0].id
 
     result = sync_orders(channel.pk, client)
@@ -308,3 +316,36 @@ def test_a_page_that_fails_after_a_bad_form_records_no_problem(
 
     assert problem()[0::2] == (bad, 1)
     assert imported() == [good]
+
+
+def test_an_unreadable_form_in_a_backfill_list_page_is_set_aside_not_the_page(
+    emulator: HubEmulator,
+    channel: Channel,
+    client: AllegroClient,
+    spoiler: Spoiler,
+    offer: str,
+):
+    forms = three_in_the_backfill(emulator, channel, offer)
+    first, bad, last = forms
+    spoiler.form_id, spoiler.spoil = bad, no_buyer
+
+    result = sync_orders(channel.pk, client)
+
+    assert imported() == sorted([first, last])
+    assert SyncCursor.objects.get(channel=channel, stream=BACKFILL).value == ""
+    assert problem() == (
+        bad,
+        "Allegro sent a response the hub cannot read (GET /order/checkout-forms: "
+        "unexpected CheckoutForm (buyer: Field required)). Nothing was changed; "
+        "if this keeps happening, report it with the Trace-Id.",
+        1,
+    )
+    assert set(result.set_aside) == {bad}
+    assert form_reads(emulator, bad) == 0  # it came in the list
+
+    spoiler.form_id = ""
+    result = sync_orders(channel.pk, client)
+
+    assert (result.recovered, result.created) == (1, 1)
+    assert ImportProblem.objects.count() == 0
+    assert imported() == sorted(forms)

@@ -11,7 +11,8 @@ hub/allegro/tests/test_sync_orders_kill.py exercise that file database.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from django.db import connection
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockItem
-from hub.orders.importing import save_orders
+from hub.orders.importing import IncomingOrder, save_orders
 from hub.orders.models import Dispatch, Order, OrderEvent
 from hub.orders.stock import NotDispatchable, dispatch_order
 from hub.orders.tests.conftest import make_account, make_order
@@ -109,3 +110,32 @@ def test_a_new_order_saved_twice_at_once_is_created_and_allocated_once(
     assert Order.objects.count() == 1
     assert Allocation.objects.get().quantity == 2
     assert OrderEvent.objects.filter(kind=OrderEvent.Kind.IMPORTED).count() == 1
+
+
+def test_two_passes_saving_the_same_orders_in_opposite_orders_never_deadlock(
+    warehouse: Location, mug: StockItem
+):
+    """Each pass locks and inserts in one fixed order (by external id): the
+    second waits for the first instead of holding a row the first needs."""
+    account = make_account(warehouse)
+    ids = [f"F-{n:03d}" for n in range(40)]
+    for total in ("10.00", "20.00"):  # new orders, then changed ones
+        orders = [make_order(i, total=Decimal(total)) for i in ids]
+        batches = iter([orders, orders[::-1]])
+        lock = threading.Lock()
+
+        def save(
+            batches: Iterator[list[IncomingOrder]] = batches,
+            lock: threading.Lock = lock,
+        ) -> object:
+            with lock:
+                batch = next(batches)
+            return save_orders(account, batch)
+
+        results = at_once(save)
+
+        assert [type(r).__name__ for r in results] == ["SaveCounts", "SaveCounts"]
+    assert Order.objects.count() == 40
+    assert set(Order.objects.values_list("total", flat=True)) == {Decimal("20.00")}
+    assert OrderEvent.objects.filter(kind=OrderEvent.Kind.IMPORTED).count() == 40
+    assert Allocation.objects.count() == 40

@@ -229,7 +229,7 @@ def describe(channel: Channel) -> str:
     elif not channel.is_connected:
         health = _("not connected")
     else:
-        health = _("error") if channel.last_error else _("ok")
+        health = _("error") if channel.failing else _("ok")
     account = channel.account_login or "-"
     line = (
         f"{channel.name}  [{channel.environment}]  account={account}  "
