@@ -255,5 +255,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return result
 
 
+def bench_rows(
+    argv: list[str] | None = None,
+) -> list[tuple[str, str, float | None, float | None, str, str]]:
+    """For bench/run_all.py: (flow, metric, value, baseline, goal, unit) rows.
+
+    Baselines from the same run: the minimum number of Allegro calls, and one
+    PATCH per changed offer. Goals are issue 11's.
+    """
+    result = main(argv or [])
+    push, lag, backend = result["push"], result["lag"], result["backend"]
+    return [
+        ("inventory", f"push, Allegro calls ({backend})", push["calls"],
+         push["minimum"], "", "calls"),
+        ("inventory", "push, calls vs minimum", push["calls"] / push["minimum"],
+         None, "≤ 1.05", "×"),
+        ("inventory", "push, fewer calls than a PATCH per offer",
+         push["per_offer_patch_calls"] / push["calls"], None, "≥ 100", "×"),
+        ("inventory", f"full reconcile, seconds ({backend})",
+         result["reconcile_idle"]["seconds"], None, "", "s"),
+        ("inventory", f"full reconcile, peak memory ({backend})",
+         max(result["reconcile_idle"]["peak_mib"], result["import"]["peak_mib"]),
+         None, "≤ 250", "MiB"),
+        ("inventory", "stock change → confirmed, p50", lag["p50"], None, "", "s"),
+        ("inventory", "stock change → confirmed, p95", lag["p95"], None, "≤ 5", "s"),
+    ]  # fmt: skip
+
+
 if __name__ == "__main__":
     main()

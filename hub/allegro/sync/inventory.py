@@ -116,6 +116,8 @@ def push_inventory(
     finish_commands(channel, client, result)
     if channel.inventory_sync:
         refresh_from_journal(channel, client)
+    # An item created since the last listings pass links to its offers now.
+    listings_sync.link_order_lines(channel, listings_sync.auto_link(channel))
     listings = Listing.objects.filter(channel=channel, stock_item__isnull=False)
     if item_ids is not None:
         listings = listings.filter(stock_item_id__in=list(item_ids))

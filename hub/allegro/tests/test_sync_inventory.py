@@ -327,3 +327,19 @@ def test_stock_change_triggers_a_push_of_only_that_items_listings(
     assert emulator.offer(m)["stock"]["available"] == 8
     assert not has_stock_changes(channel.pk)
     assert cup
+
+
+def test_item_created_after_the_listings_import_is_linked_and_pushed(
+    emulator: HubEmulator, channel: Channel, allegro_client: AllegroClient
+) -> None:
+    sync_on(channel)
+    offer = emulator.add_offer(emulator.seller_id, "N", external_id="NEW", quantity=1)
+    sync_listings(channel.pk, allegro_client)
+    push_changed(channel.pk, allegro_client, sleep=no_wait)
+    item("NEW", 6)  # created with stock, e.g. by a CSV import
+
+    result = push_changed(channel.pk, allegro_client, sleep=no_wait)
+
+    assert (result.pushed, result.confirmed) == (1, 1)
+    assert Listing.objects.get(offer_id=offer).link_method == "AUTO"
+    assert emulator.offer(offer)["stock"]["available"] == 6
