@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
 from hub.allegro.client import AllegroClient, client_for_channel
@@ -17,7 +18,7 @@ from hub.allegro.errors import AllegroError
 from hub.allegro.models import Channel
 from hub.allegro.sync.inventory import push_changed
 from hub.allegro.sync.listings import sync_listings
-from hub.allegro.sync.orders import CursorMoved, sync_orders
+from hub.allegro.sync.orders import CursorMoved, DatabaseTrouble, sync_orders
 
 Progress = Callable[[str], None]
 
@@ -75,7 +76,15 @@ class Command(BaseCommand):
                 except AllegroError as exc:
                     self.stderr.write(f"{channel.name} · {flow}: {exc.user_text()}")
                     failed.append(flow)
+                    if isinstance(exc, DatabaseTrouble):
+                        break  # the database fails: the next flows would too
                     continue
+                except DatabaseError as exc:
+                    what = (str(exc).strip().splitlines() or [""])[0][:200]
+                    text = DatabaseTrouble(what).user_text()
+                    self.stderr.write(f"{channel.name} · {flow}: {text}")
+                    failed.append(flow)
+                    break
                 except CursorMoved as exc:
                     self.stderr.write(f"{channel.name} · {flow}: {exc}")
                     failed.append(flow)
