@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench messages screenshots
+# The browser tests drive Debian's chromium (Playwright's own download is not used).
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: venv demo test lint bench messages screenshots chromium
 
 venv: $(STAMP)
 
@@ -17,8 +20,29 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/allegro-hub demo
 
-test: venv
+test: venv chromium
 	$(BIN)/python -m pytest
+
+# Installs Debian's chromium when it is missing (as root, or through sudo); where
+# there is no apt-get, says in one line what to install and stops: the browser
+# tests must never be skipped without a word.
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		if ! command -v apt-get >/dev/null 2>&1; then \
+			echo "make test: the browser tests need Chromium at $(CHROMIUM); install your system's chromium package (there is no apt-get here)" >&2; \
+			exit 1; \
+		fi; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+		elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; \
+		else echo "make test: the browser tests need $(CHROMIUM); as root run: apt-get install chromium" >&2; exit 1; fi; \
+		echo "== $(CHROMIUM) is missing: installing Debian's chromium for the browser tests"; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q || exit 1; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || exit 1; \
+		if [ ! -x "$(CHROMIUM)" ]; then \
+			echo "make test: apt-get installed chromium but $(CHROMIUM) is still missing" >&2; \
+			exit 1; \
+		fi; \
+	fi
 
 lint: venv
 	$(BIN)/ruff format --check .

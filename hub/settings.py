@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -80,9 +81,33 @@ def secret_in_data_dir(filename: str, make: object) -> str:
     return value
 
 
+def keep_private(path: Path) -> None:
+    """Take group and other access away from PATH if this user owns it."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            path.chmod(info.st_mode & 0o700)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"cannot make {path} private: {exc.strerror}"
+        ) from None
+
+
+def private_file(path: Path) -> None:
+    """Create PATH readable by this user only (0600), or make it so."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise ImproperlyConfigured(f"cannot create {path}: {exc.strerror}") from None
+    keep_private(path)
+
+
 DATA_DIR = Path(os.environ.get("HUB_DATA_DIR") or Path.cwd() / "data").resolve()
 try:
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # 0700: the database, keys and Allegro tokens are nobody else's business.
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 except FileExistsError:
     raise ImproperlyConfigured(
         f"HUB_DATA_DIR {DATA_DIR} is a file, not a directory"
@@ -97,6 +122,8 @@ if not os.access(DATA_DIR, os.W_OK | os.X_OK):
         f"HUB_DATA_DIR {DATA_DIR} is not writable by this user; fix its "
         "permissions or point HUB_DATA_DIR elsewhere"
     )
+
+keep_private(DATA_DIR)
 
 DEBUG = envbool("HUB_DEBUG", False)
 SECRET_KEY = envsecret("HUB_SECRET_KEY") or secret_in_data_dir(
@@ -136,6 +163,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # For its templates and static files: /api/docs then works offline (no CDN).
     "ninja",
+    # Login throttling: failed logins per user and address, listed in the admin.
+    "axes",
     "hub.catalog",
     "hub.orders",
     "hub.allegro",
@@ -147,6 +176,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hub.web.middleware.ApiErrorsAsJson",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,6 +185,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "hub.web.middleware.LoginRequiredMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -180,6 +212,11 @@ TEMPLATES = [
 def database_config() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL")
     if not url:
+        # SQLite creates its file (and the -wal/-shm files, which copy the
+        # database file's mode) as the umask says, usually 0644: create it 0600.
+        private_file(DATA_DIR / "hub.sqlite3")
+        for suffix in ("-wal", "-shm"):
+            keep_private(DATA_DIR / f"hub.sqlite3{suffix}")
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "hub.sqlite3",
@@ -211,6 +248,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user and address before the password is checked.
+    "hub.web.throttle.LoginThrottle",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: after 5 wrong passwords for one user from one address, that user is
+# locked out from that address for 15 minutes (lifted by time; staff see and can
+# lift lockouts under Admin → Axes). Without ipware, the address is REMOTE_ADDR:
+# behind a reverse proxy that is the proxy's.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hub.web.throttle.lockout_response"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -229,6 +281,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve from the app directories too, so `allegro-hub run` works without collectstatic.
 WHITENOISE_USE_FINDERS = True
+
+# PUT /api/levels takes up to 10 000 rows in one call; pretty-printed, with long
+# SKUs and location names escaped as \uXXXX, that is up to about 13 MB (Django's
+# default of 2.5 MB refused it). Forms are far below either limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("HUB_SECURE_COOKIES", False)
@@ -254,5 +311,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HUB_LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        # Every login and cleanup at INFO; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -39,8 +39,9 @@ SEED_OPTIONS = [
 
 def variables_read_by_settings() -> set[str]:
     source = (ROOT / "hub" / "settings.py").read_text(encoding="utf-8")
-    names = set(re.findall(r"os\.environ\.get\(\s*\"([A-Z0-9_]+)\"", source))
-    names |= set(re.findall(r"env(?:bool|int)\(\s*\"([A-Z0-9_]+)\"", source))
+    # os.environ.get("X"), os.environ["X"], and the helpers envbool("X"), envint("X"), …
+    names = set(re.findall(r"os\.environ(?:\.get\(|\[)\s*\"([A-Z0-9_]+)\"", source))
+    names |= set(re.findall(r"\benv[a-z]*\(\s*\"([A-Z0-9_]+)\"", source))
     secrets = set(re.findall(r"envsecret\(\s*\"([A-Z0-9_]+)\"", source))
     return names | secrets | {f"{name}_FILE" for name in secrets}
 
@@ -60,7 +61,10 @@ def test_readme_lists_every_environment_variable() -> None:
         for name in variables_read_by_settings()
         if f"`{name}`" not in configuration
     )
-    assert missing == []
+    assert missing == [], (
+        f"hub/settings.py reads {', '.join(missing)}: add each to the table under "
+        "## Configuration in README.md (default and meaning)"
+    )
 
 
 def test_feature_table_has_every_seed_option() -> None:

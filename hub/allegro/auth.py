@@ -39,7 +39,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from django.conf import settings
@@ -54,6 +54,7 @@ from hub.allegro.errors import (
     AllegroError,
     AuthRevoked,
     InvalidRequest,
+    MalformedResponse,
     PermanentError,
     TokenRateLimited,
     TransientError,
@@ -70,6 +71,7 @@ log = logging.getLogger(__name__)
 EXPIRY_MARGIN = timedelta(minutes=5)
 # A refresh claim expires if its holder dies; longer than one token request.
 LEASE = timedelta(seconds=45)
+# ALLEGRO_HTTP_TIMEOUT, but at most this: a token request must end within LEASE.
 TOKEN_TIMEOUT = 20.0
 # How long a thread waits for another one's refresh before giving up (transient).
 WAIT_FOR_REFRESH_SECONDS = 60.0
@@ -109,6 +111,10 @@ def _oauth_url(channel: Channel, endpoint: str) -> str:
     return f"{auth_base}/auth/oauth/{endpoint}"
 
 
+def token_timeout() -> float:
+    return float(min(settings.ALLEGRO_HTTP_TIMEOUT, TOKEN_TIMEOUT))
+
+
 def _post_form(
     channel: Channel,
     endpoint: str,
@@ -127,7 +133,7 @@ def _post_form(
         headers["Authorization"] = _basic(*_credentials_or_fail(channel))
     url = _oauth_url(channel, endpoint)
     try:
-        with httpx.Client(transport=transport, timeout=TOKEN_TIMEOUT) as http:
+        with httpx.Client(transport=transport, timeout=token_timeout()) as http:
             response = http.post(url, data=data, headers=headers)
     except httpx.HTTPError as exc:
         raise TransientError(
@@ -367,7 +373,28 @@ def start_device_flow(
     )
     if response.status_code != 200:
         raise _oauth_error(response)[1]
-    return parse(schemas.DeviceCode, response)
+    device = parse(schemas.DeviceCode, response)
+    for link in (device.verification_uri, device.verification_uri_complete):
+        if link and not safe_link(channel, link):
+            # The page renders this as a link: a javascript: URL would run in the
+            # hub's origin. Allegro's is https (api-notes §2.2).
+            raise MalformedResponse(
+                "device: verification_uri is not an https:// address",
+                status=response.status_code,
+            )
+    return device
+
+
+def safe_link(channel: Channel, link: str) -> bool:
+    """https only; plain http only for custom URLs (a local emulator)."""
+    schemes: tuple[str, ...] = ("https",)
+    if channel.environment == Channel.Environment.CUSTOM:
+        schemes = ("https", "http")
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in schemes and bool(parts.hostname)
 
 
 def poll_device_flow(

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from hub.allegro import pagination, schemas
@@ -451,6 +452,7 @@ def client_for_channel(
     api_url = channel.urls()[0]
     client_id = effective_credentials(channel)[0]
     options.setdefault("limiter", default_limiter())
+    options.setdefault("timeout", settings.ALLEGRO_HTTP_TIMEOUT)
     return AllegroClient(
         api_url,
         auth=ChannelAuth(channel, transport=transport),

@@ -109,7 +109,7 @@ class TransientError(AllegroError):
         return self._with_trace(
             _(
                 "Allegro could not be reached or had a temporary problem (%(what)s). "
-                "The hub will try again automatically."
+                "This is usually temporary: try again in a few minutes."
             )
             % {"what": self.message}
         )
@@ -133,8 +133,8 @@ class RateLimited(TransientError):
     def user_text(self) -> str:
         return self._with_trace(
             _(
-                "Allegro asked us to slow down (too many requests). The hub waits "
-                "%(seconds)d seconds and tries again automatically."
+                "Allegro asked us to slow down (too many requests). Wait "
+                "%(seconds)d seconds, then try again."
             )
             % {"seconds": round(self.retry_after)}
         )

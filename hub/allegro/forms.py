@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,8 @@ from hub.allegro import options
 from hub.allegro.models import Channel
 
 CONNECTION_FIELDS = ("environment", "api_url", "auth_url", "client_id")
+# Where the Client Secret and tokens are sent: a change drops them.
+SERVER_FIELDS = ("environment", "api_url", "auth_url")
 
 
 class ChannelForm(forms.ModelForm):
@@ -54,6 +57,10 @@ class ChannelForm(forms.ModelForm):
                 "use the install-wide ALLEGRO_CLIENT_ID."
             ),
         }
+
+    # Set by clean(): the form points the channel at another server
+    # (SERVER_FIELDS), so the stored secret must not follow it there.
+    server_changed = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -98,6 +105,10 @@ class ChannelForm(forms.ModelForm):
             data["api_url"] = data["auth_url"] = ""
         client_id = data.get("client_id", "")
         secret = data.get("client_secret", "")
+        self.server_changed = self.instance.pk is not None and any(
+            (data.get(name) or "") != (getattr(self.instance, name) or "")
+            for name in SERVER_FIELDS
+        )
         if not client_id:
             if secret:
                 self.add_error(
@@ -118,6 +129,16 @@ class ChannelForm(forms.ModelForm):
             self.add_error(
                 "client_secret", gettext("Enter the Client Secret for this Client ID.")
             )
+        elif not secret and self.server_changed:
+            # The stored secret was typed for the old server; "Connect" would POST
+            # it to the new one.
+            self.add_error(
+                "client_secret",
+                gettext(
+                    "Enter the Client Secret again: the stored one is only sent to "
+                    "the server it was entered for."
+                ),
+            )
 
     def connection_changed(self) -> bool:
         """Whether the tokens the channel holds belong to another app or server."""
@@ -130,7 +151,7 @@ class ChannelForm(forms.ModelForm):
         secret = self.cleaned_data.get("client_secret")
         if secret:
             channel.client_secret = secret
-        elif not channel.client_id:
+        elif not channel.client_id or self.server_changed:
             channel.client_secret_encrypted = ""
         if not commit:
             return channel
@@ -149,6 +170,8 @@ class ChannelForm(forms.ModelForm):
             channel.account_id = channel.account_login = channel.marketplace_id = ""
             fields += ["account_id", "account_login", "marketplace_id"]
         channel.save(update_fields=fields)
+        if "token_version" in fields:
+            channel.refresh_from_db(fields=["token_version"])
         return channel
 
 
@@ -168,7 +191,8 @@ def disconnect(channel: Channel) -> None:
     channel.access_token_encrypted = channel.refresh_token_encrypted = ""
     channel.access_token_expires_at = None
     # A refresh in flight compares token_version before it writes: make it lose.
-    channel.token_version += 1
+    # F(), not += 1: two saves at once must both bump it (connection.py does too).
+    channel.token_version = F("token_version") + 1
     channel.needs_reconnect = True
     channel.last_error = gettext(
         "The environment or Client ID changed: connect the account again."

@@ -117,6 +117,10 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Staff may always; give this to a user who should without being staff.
+        permissions = [
+            ("manage_channels", "Can add, edit, connect and delete channels"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_auctions_with_bids=False) | Q(end_auctions=True),

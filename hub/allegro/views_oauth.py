@@ -22,6 +22,8 @@ from django.views.decorators.http import require_POST
 from hub.allegro import auth, connection
 from hub.allegro.errors import AllegroError
 from hub.allegro.models import Channel
+from hub.allegro.permissions import channel_manager_required
+from hub.web import audit
 
 OAUTH_SESSION_KEY = "allegro_oauth"
 DEVICE_SESSION_KEY = "allegro_device"
@@ -57,6 +59,7 @@ def start_authorization(request: HttpRequest, channel: Channel) -> HttpResponse:
     return redirect(auth.authorization_url(channel, uri, state, verifier))
 
 
+@channel_manager_required
 def oauth_callback(request: HttpRequest) -> HttpResponse:
     """Allegro's redirect back: check state, then trade the code for tokens."""
     pending: dict[str, Any] | None = request.session.pop(OAUTH_SESSION_KEY, None)
@@ -101,6 +104,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
 
 
 def _finish(request: HttpRequest, channel: Channel) -> None:
+    audit.record(request, channel, audit.CHANGE, "Connected the Allegro account.")
     show_outcome(request, connection.after_connect(channel))
 
 
@@ -132,6 +136,7 @@ def start_device(request: HttpRequest, channel: Channel) -> HttpResponse:
     return redirect("channel_device", pk=channel.pk)
 
 
+@channel_manager_required
 def device_page(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=pk)
     pending = request.session.get(DEVICE_SESSION_KEY)
@@ -150,6 +155,7 @@ def device_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@channel_manager_required
 def device_poll(request: HttpRequest, pk: int) -> JsonResponse:
     """One poll of Allegro's token endpoint, called by the device page's script."""
     channel = get_object_or_404(Channel, pk=pk)

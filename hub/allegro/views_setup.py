@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from hub.allegro import connection, views_oauth
 from hub.allegro.forms import ChannelForm
 from hub.allegro.models import Channel
+from hub.allegro.permissions import channel_manager_required
+from hub.web import audit
 
 CHANNEL_FIELDS = [
     "name",
@@ -24,23 +26,33 @@ CHANNEL_FIELDS = [
     "client_secret",
     "default_currency",
 ]
+# The audit record's words for the buttons that act on Allegro.
+ACTION_RECORDS = {
+    "connect": "Started “Connect with Allegro”.",
+    "device": "Started connecting with a code (device flow).",
+    "test": "Ran Test.",
+}
 
 
+@channel_manager_required
 def channel_list(request: HttpRequest) -> HttpResponse:
     channels = Channel.objects.prefetch_related("cursors")
     return render(request, "allegro/channel_list.html", {"channels": channels})
 
 
+@channel_manager_required
 def channel_add(request: HttpRequest) -> HttpResponse:
     """Add New Channel: the integrations this hub has (Allegro)."""
     return render(request, "allegro/channel_add.html")
 
 
+@channel_manager_required
 def channel_new(request: HttpRequest) -> HttpResponse:
     """Integrate, on Allegro: the config screen for a channel not saved yet."""
     return _config(request, Channel())
 
 
+@channel_manager_required
 def channel_config(request: HttpRequest, pk: int) -> HttpResponse:
     return _config(request, get_object_or_404(Channel, pk=pk))
 
@@ -51,8 +63,15 @@ def _config(request: HttpRequest, channel: Channel) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         was_connected = channel.is_connected
         changed = is_new or form.has_changed()
+        changed_fields = form.changed_data
         channel = form.save()
         action = request.POST.get("action", "save")
+        if is_new:
+            audit.record(request, channel, audit.ADDITION, "Added the channel.")
+        elif changed_fields:
+            audit.record(
+                request, channel, audit.CHANGE, f"Changed {', '.join(changed_fields)}."
+            )
         if changed and action == "test":
             # Connect and Test use what is on the screen, so they save it first
             # (docs/connecting-allegro.md §3 says why). Connecting plainly keeps
@@ -85,6 +104,8 @@ def _config(request: HttpRequest, channel: Channel) -> HttpResponse:
 
 
 def _after_save(request: HttpRequest, channel: Channel, action: str) -> HttpResponse:
+    if action in ("connect", "device", "test"):
+        audit.record(request, channel, audit.CHANGE, ACTION_RECORDS[action])
     if action == "connect":
         return views_oauth.start_authorization(request, channel)
     if action == "device":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -53,7 +55,8 @@ class ItemPatch(Schema):
 class LevelIn(Schema):
     sku: str
     location: str | None = Field(None, description="Empty = the default location.")
-    on_hand: int
+    # Strict: true, "7" and 2.0 are mistakes in the caller, not quantities.
+    on_hand: int = Field(strict=True, description="A whole number, 0 or more.")
 
 
 class LevelsIn(Schema):
@@ -83,6 +86,28 @@ class LocationOut(Schema):
 
 class Message(Schema):
     detail: str
+
+
+def levels_rejected(errors: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """PUT /levels' own 422 for rows that fail the schema (a quantity of "7",
+    true or 2.0), so every bad row comes back as index, field and message."""
+    problems = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        if loc[:3] != ["body", "payload", "levels"] or len(loc) < 5:
+            return None
+        if not isinstance(loc[3], int):
+            return None
+        if error.get("type") == "missing":
+            message = _("is required")
+        elif loc[4] == "on_hand":
+            # Not repeated back: the value can be anything, of any length.
+            message = _("must be a whole number, written without quotes")
+        else:
+            message = str(error.get("msg", ""))
+        problems.append(RowProblem(index=loc[3], field=str(loc[4]), message=message))
+    detail = _("%(count)s problem(s); nothing was changed") % {"count": len(problems)}
+    return LevelsRejected(detail=detail, errors=problems).dict()
 
 
 def items_out(items: list[StockItem]) -> list[ItemOut]:

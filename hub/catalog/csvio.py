@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping
 
 from django.utils.translation import gettext as _
@@ -19,6 +20,23 @@ from hub.catalog.rows import COLUMNS, ApplyResult, RowError, RowsInvalid, apply_
 
 DELIMITERS = (",", ";", "\t")
 BOM = "\ufeff"
+# Text cells that Excel would run as a formula (=, +, -, @ first) are written with
+# a leading apostrophe, Excel's own "this is text" mark (OWASP: CSV injection).
+# Cells that already start with apostrophes before one of those get one more, so
+# the import takes exactly one off and an export → import round trip is exact.
+# on_hand is a number: "-5" there is a (refused) negative quantity, not text.
+TEXT_COLUMNS = ("sku", "title", "ean", "location")
+FORMULA = re.compile(r"'*[=+\-@]")
+ESCAPED_FORMULA = re.compile(r"'+[=+\-@]")
+
+
+def escape_cell(value: str) -> str:
+    return "'" + value if FORMULA.match(value) else value
+
+
+def unescape_cell(value: str) -> str:
+    text = value.strip()
+    return text[1:] if ESCAPED_FORMULA.match(text) else value
 
 
 def decode(data: bytes) -> str:
@@ -102,7 +120,11 @@ def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
                 }
                 errors.append(RowError(reader.line_num, "row", message))
                 continue
-            rows.append((reader.line_num, dict(zip(names, record, strict=False))))
+            row = dict(zip(names, record, strict=False))
+            for name in TEXT_COLUMNS:
+                if name in row:
+                    row[name] = unescape_cell(row[name])
+            rows.append((reader.line_num, row))
     except csv.Error as exc:
         errors.append(RowError(reader.line_num, "row", str(exc)))
     if errors:
@@ -118,7 +140,10 @@ def import_csv(data: bytes, reason: str = "") -> ApplyResult:
 
 
 def export_rows() -> Iterator[Mapping[str, object]]:
-    """One row per stock level; an item without levels gets one row without."""
+    """One row per stock level; an item without levels gets one row without.
+
+    Text cells come escaped against formulas (escape_cell); import_csv undoes it.
+    """
     levels = StockLevel.objects.select_related("location").order_by(
         "item_id", "location__name"
     )
@@ -130,14 +155,18 @@ def export_rows() -> Iterator[Mapping[str, object]]:
         for level in levels.filter(item_id__in=[i.pk for i in chunk]):
             by_item.setdefault(level.item_id, []).append(level)
         for item in chunk:
-            base = {"sku": item.sku, "title": item.title, "ean": item.ean}
+            base = {
+                "sku": escape_cell(item.sku),
+                "title": escape_cell(item.title),
+                "ean": escape_cell(item.ean),
+            }
             item_levels = by_item.get(item.pk, [])
             if not item_levels:
                 yield {**base, "location": "", "on_hand": ""}
             for level in item_levels:
                 yield {
                     **base,
-                    "location": level.location.name,
+                    "location": escape_cell(level.location.name),
                     "on_hand": level.on_hand,
                 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -12,6 +13,9 @@ from hub.catalog.models import Location, StockItem
 from hub.catalog.rows import ON_HAND_MAX, parse_ean, parse_sku
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Checked here for a field error; the database's constraints (any case) decide.
+SKU_TAKEN = _("A stock item with this SKU exists already (in any case).")
+LOCATION_TAKEN = _("A location with this name exists already.")
 
 
 class InventoryFilterForm(forms.Form):
@@ -49,6 +53,9 @@ class StockItemForm(forms.ModelForm):  # type: ignore[type-arg]
         if errors:
             raise ValidationError(errors[0].message)
         assert sku is not None
+        others = StockItem.objects.filter(sku__iexact=sku).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(SKU_TAKEN)
         return sku
 
     def clean_ean(self) -> str:
@@ -83,6 +90,32 @@ class LevelsForm(forms.Form):
     def field_name(location: Location) -> str:
         return f"on_hand_{location.pk}"
 
+    def moved_since_shown(
+        self, current: Mapping[int, int]
+    ) -> list[tuple[Location, int | None]]:
+        """The edited levels that changed since the page showed them (an order
+        dispatched meanwhile): (location, on hand now). Saving those would write
+        over the change, so the save is refused instead."""
+        moved = []
+        for location in self.locations:
+            name = self.field_name(location)
+            if name not in self.changed_data:
+                continue
+            if self[name].html_initial_name not in self.data:
+                continue  # not posted by this page: nothing to compare with
+            field = self.fields[name]
+            raw = field.hidden_widget().value_from_datadict(
+                self.data, self.files, self[name].html_initial_name
+            )
+            try:
+                shown = field.to_python(raw)
+            except ValidationError:
+                shown = None
+            now = current.get(location.pk)
+            if shown != now:
+                moved.append((location, now))
+        return moved
+
     def levels(self) -> list[tuple[Location, int]]:
         wanted = []
         for location in self.locations:
@@ -100,8 +133,9 @@ class LocationForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean_name(self) -> str:
         name = (self.cleaned_data.get("name") or "").strip()
-        if Location.objects.filter(name__iexact=name).exists():
-            raise ValidationError(_("A location with this name exists already."))
+        others = Location.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(LOCATION_TAKEN)
         return name
 
 

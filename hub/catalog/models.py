@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +26,14 @@ class Location(models.Model):
                 fields=["is_default"],
                 condition=Q(is_default=True),
                 name="one_default_location",
-            )
+            ),
+            # "Shelf A" and "shelf a" are one place. Lower() folds ASCII on SQLite,
+            # every letter on PostgreSQL.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="location_name_unique_any_case",
+                violation_error_message=_("A location with this name exists already."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -42,6 +50,17 @@ class StockItem(models.Model):
 
     class Meta:
         ordering = ["sku"]
+        constraints = [
+            # Sellers type SKUs both ways: "demo-001" is DEMO-001. (The plain
+            # unique on sku stays: the CSV import's upsert conflicts on it.)
+            models.UniqueConstraint(
+                Lower("sku"),
+                name="sku_unique_any_case",
+                violation_error_message=_(
+                    "A stock item with this SKU exists already (in any case)."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sku} — {self.title}"

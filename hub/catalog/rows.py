@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -280,13 +281,32 @@ def check_across_rows(
 
 
 def existing_items(skus: Iterable[str]) -> dict[str, StockItem]:
+    """The items with these SKUs in any case, keyed by the SKU as asked for."""
     wanted = sorted(set(skus))
-    found: dict[str, StockItem] = {}
+    by_folded: dict[str, StockItem] = {}
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        for item in StockItem.objects.filter(sku__in=chunk):
-            found[item.sku] = item
-    return found
+        folded = sorted({sku.lower() for sku in wanted[start : start + 500]})
+        items = StockItem.objects.annotate(sku_folded=Lower("sku"))
+        for item in items.filter(sku_folded__in=folded):
+            by_folded[item.sku.lower()] = item
+    return {sku: by_folded[sku.lower()] for sku in wanted if sku.lower() in by_folded}
+
+
+def same_spelling(
+    rows: Sequence[StockRow],
+) -> tuple[list[StockRow], dict[str, StockItem]]:
+    """Each row's SKU as the item already spells it (or as the batch first did),
+    and the existing items by that SKU.
+
+    SKUs are unique in any case: "demo-001" in a file updates DEMO-001.
+    """
+    existing = existing_items(row.sku for row in rows)
+    spelling: dict[str, str] = {}
+    for row in rows:
+        item = existing.get(row.sku)
+        spelling.setdefault(row.sku.lower(), item.sku if item else row.sku)
+    same = [replace(row, sku=spelling[row.sku.lower()]) for row in rows]
+    return same, {item.sku: item for item in existing.values()}
 
 
 def upsert_items(
@@ -381,7 +401,7 @@ def apply_rows(
     """
     rows, errors = parse_rows(raw_rows)
     with transaction.atomic():
-        existing = existing_items(row.sku for row in rows)
+        rows, existing = same_spelling(rows)
         locations, location_errors = resolve_locations(rows)
         errors += location_errors + check_across_rows(
             rows, existing, locations, create_items

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from hub.catalog import csvio, stock
 from hub.catalog.forms import (
+    LOCATION_TAKEN,
+    SKU_TAKEN,
     ImportForm,
     InventoryFilterForm,
     LevelsForm,
     LocationForm,
     StockItemForm,
 )
-from hub.catalog.models import Location, StockItem
+from hub.catalog.models import Location, StockItem, StockLevel
 from hub.catalog.rows import RowsInvalid
 
 PAGE_SIZE = 50
@@ -91,28 +93,88 @@ def item_form(request: HttpRequest, item: StockItem) -> HttpResponse:
     form = StockItemForm(data, instance=item)
     levels_form = LevelsForm(data, locations=locations, initial=initial)
     if data is not None and form.is_valid() and levels_form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            stock.set_levels(
-                (
-                    (saved.pk, location.pk, quantity)
-                    for location, quantity in levels_form.levels()
-                ),
-                reason=f"user {request.user.get_username()}",
-            )
-        messages.success(request, _("Saved %(sku)s.") % {"sku": saved.sku})
-        return redirect("inventory")
+        try:
+            with transaction.atomic():
+                moved = levels_form.moved_since_shown(locked_levels(item))
+                if moved:
+                    raise LevelsMoved(moved)
+                saved = form.save()
+                stock.set_levels(
+                    (
+                        (saved.pk, location.pk, quantity)
+                        for location, quantity in levels_form.levels()
+                    ),
+                    reason=f"user {request.user.get_username()}",
+                )
+        except LevelsMoved as exc:
+            levels_form = show_moved(request, data, locations, exc.moved)
+        except IntegrityError:
+            # Another item took this SKU (in another case) since the check.
+            form.add_error("sku", SKU_TAKEN)
+        else:
+            messages.success(request, _("Saved %(sku)s.") % {"sku": saved.sku})
+            return redirect("inventory")
     context = {"form": form, "levels_form": levels_form, "item": item}
     return render(request, "catalog/item_form.html", context)
+
+
+class LevelsMoved(Exception):
+    def __init__(self, moved: list[tuple[Location, int | None]]) -> None:
+        super().__init__("stock levels changed since the page was shown")
+        self.moved = moved
+
+
+def locked_levels(item: StockItem) -> dict[int, int]:
+    """The item's on-hand per location, locked until the save commits."""
+    if item.pk is None:
+        return {}
+    levels = StockLevel.objects.select_for_update().filter(item=item).order_by("pk")
+    return dict(levels.values_list("location_id", "on_hand"))
+
+
+def show_moved(
+    request: HttpRequest,
+    data: QueryDict,
+    locations: list[Location],
+    moved: list[tuple[Location, int | None]],
+) -> LevelsForm:
+    """The form again, saying what changed; the new values become the shown
+    ones, so saving again (after a look) goes through."""
+    data = data.copy()
+    for location, now in moved:
+        data[f"initial-{LevelsForm.field_name(location)}"] = (
+            "" if now is None else str(now)
+        )
+    form = LevelsForm(data, locations=locations)
+    form.is_valid()
+    for location, now in moved:
+        text = _(
+            "Changed to %(now)s while you were editing (an order was dispatched, "
+            "or someone else saved). Check your number and save again."
+        ) % {"now": "—" if now is None else now}
+        form.add_error(LevelsForm.field_name(location), text)
+    messages.error(
+        request,
+        _("Nothing was saved: stock on hand changed while you were editing."),
+    )
+    return form
 
 
 @require_http_methods(["GET", "POST"])
 def locations(request: HttpRequest) -> HttpResponse:
     form = LocationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        location = form.save()
-        messages.success(request, _("Added location %(name)s.") % {"name": location})
-        return redirect("inventory_locations")
+        try:
+            with transaction.atomic():
+                location = form.save()
+        except IntegrityError:
+            # Added meanwhile (in any case): the database's rule decides.
+            form.add_error("name", LOCATION_TAKEN)
+        else:
+            messages.success(
+                request, _("Added location %(name)s.") % {"name": location}
+            )
+            return redirect("inventory_locations")
     stock.default_location()
     context = {"form": form, "locations": Location.objects.all()}
     return render(request, "catalog/locations.html", context)

@@ -59,11 +59,13 @@ def browser_page(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def log_in(live_server: Any, django_user_model: Any) -> Any:
-    """log_in(page) → creates a user 'browser' and logs the page in as them."""
+    """log_in(page) → creates a staff user 'browser' and logs the page in as them."""
 
-    def log_in(page: Any, username: str = "browser") -> Any:
+    def log_in(page: Any, username: str = "browser", staff: bool = True) -> Any:
         if not django_user_model.objects.filter(username=username).exists():
-            django_user_model.objects.create_user(username=username, password=PASSWORD)
+            django_user_model.objects.create_user(
+                username=username, password=PASSWORD, is_staff=staff
+            )
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)

@@ -566,8 +566,11 @@ def _move_cursor(cursor: SyncCursor, value: str) -> None:
     cursor.value = value
 
 
-class CursorMoved(RuntimeError):
+class CursorMoved(AllegroError):
     """Another pass of the same stream committed first; this one's page is void."""
+
+    def user_text(self) -> str:
+        return self.message  # not Allegro's error: the hub's own words
 
 
 class DatabaseTrouble(TransientError):

@@ -97,7 +97,9 @@ def test_timeouts_until_the_end_raise_transient(
         client.me()
 
     assert "timed out" in str(caught.value)
-    assert "try again automatically" in caught.value.user_text()
+    # Nothing retries after this: the text must not promise that anything will.
+    assert "try again in a few minutes" in caught.value.user_text()
+    assert "automatically" not in caught.value.user_text()
 
 
 def test_5xx_and_429_over_http(http_client, emulator, retry_sleeps):

@@ -277,3 +277,95 @@ def test_the_inventory_location_of_a_channel_cannot_be_deleted():
         location.delete()
 
     assert Channel.objects.get().inventory_location == location
+
+
+def connected(channel: Channel) -> Channel:
+    Channel.objects.filter(pk=channel.pk).update(
+        refresh_token_encrypted="r", access_token_encrypted="a"
+    )
+    channel.refresh_from_db()
+    return channel
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"environment": "sandbox"},
+        {"environment": "custom", "api_url": "https://elsewhere.example"},
+    ],
+)
+def test_another_server_needs_the_secret_again(changes: dict[str, str]) -> None:
+    # A secret is only ever sent to the server it was typed for.
+    channel = connected(ChannelForm(valid_data()).save())
+
+    errors = errors_of(valid_data(client_secret="", **changes), channel)
+
+    assert list(errors) == ["client_secret"]
+    assert "only sent to the server it was entered for" in errors["client_secret"][0]
+    channel.refresh_from_db()
+    assert channel.environment == "production"
+    assert channel.client_secret == "app-secret"
+    assert channel.is_connected
+
+
+def test_a_new_authorization_url_drops_secret_and_tokens_unless_retyped() -> None:
+    custom = valid_data(environment="custom", api_url="https://api.example")
+    channel = connected(ChannelForm(custom).save())
+    moved = {**custom, "auth_url": "https://attacker.example", "client_secret": ""}
+    assert list(errors_of(moved, channel)) == ["client_secret"]
+    channel.refresh_from_db()  # as the next request would load it
+
+    form = ChannelForm({**moved, "client_secret": "typed-for-it"}, instance=channel)
+    assert form.is_valid(), form.errors
+    form.save()
+
+    channel.refresh_from_db()
+    assert channel.auth_url == "https://attacker.example"
+    assert channel.client_secret == "typed-for-it"
+    assert not channel.is_connected
+    assert channel.access_token_encrypted == ""
+
+
+def test_install_wide_credentials_stored_secret_is_dropped_on_a_new_server(
+    settings: Any,
+) -> None:
+    settings.ALLEGRO_CLIENT_ID = "install-app"
+    channel = connected(ChannelForm(valid_data()).save())
+    form = ChannelForm(
+        valid_data(client_id="", client_secret="", environment="sandbox"),
+        instance=channel,
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    channel.refresh_from_db()
+    assert channel.client_secret_encrypted == ""
+    assert not channel.is_connected
+
+
+def test_unchanged_server_keeps_the_secret() -> None:
+    channel = connected(ChannelForm(valid_data()).save())
+    form = ChannelForm(valid_data(client_secret="", name="Renamed"), instance=channel)
+    assert form.is_valid(), form.errors
+    form.save()
+    channel.refresh_from_db()
+    assert channel.client_secret == "app-secret"
+    assert channel.is_connected
+
+
+def test_disconnect_bumps_token_version_past_a_refresh_saved_meanwhile() -> None:
+    # The page was loaded at token_version 0; a refresh then saved version 5. The
+    # disconnect must still move past it, or that refresh's writer would win.
+    channel = connected(ChannelForm(valid_data()).save())
+    stale = Channel.objects.get(pk=channel.pk)
+    Channel.objects.filter(pk=channel.pk).update(token_version=5)
+    form = ChannelForm(
+        valid_data(client_id="other", client_secret="s2"), instance=stale
+    )
+    assert form.is_valid(), form.errors
+
+    saved = form.save()
+
+    channel.refresh_from_db()
+    assert channel.token_version == 6
+    assert saved.token_version == 6
+    assert not channel.is_connected

@@ -3,9 +3,11 @@ and the keys the hub generates on first start are kept and reused."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,15 @@ HUB = Path(sys.executable).parent / "allegro-hub"
 
 def start(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """`allegro-hub check` in a fresh process with ENV on top of a clean one."""
+    return run_hub(data_dir, "check", env)
+
+
+def run_hub(
+    data_dir: Path,
+    command: str,
+    env: dict[str, str],
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -24,8 +35,25 @@ def start(data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean["HUB_DATA_DIR"] = str(data_dir)
     clean.update(env)
     return subprocess.run(
-        [str(HUB), "check"], env=clean, capture_output=True, text=True, timeout=60
+        [str(HUB), command],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=preexec_fn,
     )
+
+
+PR_CAPBSET_DROP = 24  # <linux/prctl.h>
+CAP_DAC_OVERRIDE = 1  # <linux/capability.h>: root's "write anywhere"
+
+
+def without_write_anywhere() -> None:
+    """In the child, before exec: drop CAP_DAC_OVERRIDE from the bounding set, so
+    even root (as CI runs) is refused writing into a 0555 directory it owns."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
 
 
 @pytest.mark.parametrize(
@@ -65,11 +93,12 @@ def test_a_data_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     assert f"HUB_DATA_DIR {not_a_dir} is a file, not a directory" in result.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
 def test_a_read_only_data_dir_is_refused(tmp_path: Path) -> None:
+    # Root may write anywhere, so as root (CI) the child runs without that power.
+    drop = without_write_anywhere if os.geteuid() == 0 else None
     tmp_path.chmod(0o555)
     try:
-        result = start(tmp_path)
+        result = run_hub(tmp_path, "check", {}, preexec_fn=drop)
     finally:
         tmp_path.chmod(0o755)
 
@@ -117,3 +146,30 @@ def test_an_empty_key_file_is_refused_not_replaced(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "encryption_key is empty; delete it to generate a new one" in result.stderr
     assert (tmp_path / "encryption_key").read_text() == ""
+
+
+def test_the_data_dir_and_database_are_private(tmp_path: Path) -> None:
+    data = tmp_path / "new" / "data"
+
+    result = run_hub(data, "migrate", {})
+
+    assert result.returncode == 0, result.stderr
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "hub.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert (data / "hub.sqlite3").stat().st_size > 0  # a real database now
+    for path in data.glob("hub.sqlite3*"):
+        assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_an_existing_open_data_dir_and_database_are_made_private(
+    tmp_path: Path,
+) -> None:
+    tmp_path.chmod(0o755)
+    (tmp_path / "hub.sqlite3").touch(mode=0o644)
+    (tmp_path / "hub.sqlite3").chmod(0o644)
+
+    result = start(tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert tmp_path.stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "hub.sqlite3").stat().st_mode & 0o777 == 0o600
