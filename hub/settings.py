@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,22 @@ def envint(name: str, default: int, minimum: int | None = None) -> int:
     if minimum is not None and number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
     return number
+
+
+def envintervals(name: str) -> dict[str, int]:
+    """``flow=seconds,…`` (e.g. ``orders=60,inventory=300``) into a dict."""
+    intervals = {}
+    for part in os.environ.get(name, "").split(","):
+        if not part.strip():
+            continue
+        flow, _sep, seconds = part.partition("=")
+        if not flow.strip() or not seconds.strip().isdigit() or int(seconds) < 1:
+            raise ImproperlyConfigured(
+                f"{name} must look like orders=60,inventory=300 (seconds, at "
+                f"least 1), not {part.strip()!r}"
+            )
+        intervals[flow.strip()] = int(seconds)
+    return intervals
 
 
 def envsecret(name: str) -> str | None:
@@ -209,6 +226,12 @@ TEMPLATES = [
 ]
 
 
+# Memory-backed when the system has it: the test database is thrown away anyway.
+TEST_DB_DIR = (
+    Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+)
+
+
 def database_config() -> dict[str, object]:
     url = os.environ.get("DATABASE_URL")
     if not url:
@@ -228,6 +251,10 @@ def database_config() -> dict[str, object]:
                 ),
                 "transaction_mode": "IMMEDIATE",
             },
+            # Tests run on a file too, not Django's shared in-memory database:
+            # that one locks whole tables between threads without waiting, and
+            # the runner's threads (hub/jobs) write concurrently like in `run`.
+            "TEST": {"NAME": str(TEST_DB_DIR / f"hub-test-{os.getpid()}.sqlite3")},
         }
     try:
         config = dict(dj_database_url.parse(url, conn_max_age=60))
@@ -302,6 +329,16 @@ ALLEGRO_HTTP_TIMEOUT = envint("ALLEGRO_HTTP_TIMEOUT", 30, minimum=1)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = envbool("HUB_CELERY_EAGER", False)
+
+# The runner (hub/jobs): how often each flow runs per channel (a flow's own
+# default otherwise), how soon after a change a triggered flow runs, how long a
+# worker's claim on a flow lasts without a heartbeat, how many flows the
+# embedded runner of `allegro-hub run` runs at once, how long runs are kept.
+HUB_SYNC_INTERVALS = envintervals("HUB_SYNC_INTERVALS")
+HUB_TRIGGER_DEBOUNCE = envint("HUB_TRIGGER_DEBOUNCE", 2, minimum=0)
+HUB_LEASE_SECONDS = envint("HUB_LEASE_SECONDS", 60, minimum=5)
+HUB_WORKER_THREADS = envint("HUB_WORKER_THREADS", 2, minimum=1)
+HUB_RUN_HISTORY_DAYS = envint("HUB_RUN_HISTORY_DAYS", 14, minimum=1)
 
 LOGGING = {
     "version": 1,

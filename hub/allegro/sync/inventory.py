@@ -130,9 +130,7 @@ def push_inventory(
     plan = choose_pushes(channel, rows)
     store_commands(channel, plan, result)
     send_new(channel, client, result)
-    wait_for_reports(channel, client, result, wait, sleep)
-    if progress:
-        progress(result.summary())
+    wait_for_reports(channel, client, result, wait, sleep, progress)
     return result
 
 
@@ -451,6 +449,7 @@ def wait_for_reports(
     result: InventoryResult,
     wait: float,
     sleep: Sleep,
+    progress: Progress | None = None,
 ) -> None:
     deadline = time.monotonic() + wait
     while True:
@@ -461,6 +460,11 @@ def wait_for_reports(
         if not pending or time.monotonic() + POLL_EVERY > deadline:
             result.waiting = sum(len(command.offer_ids) for command in pending)
             return
+        if progress:  # outside any transaction: where a shutdown stops the pass
+            progress(
+                _("waiting for Allegro's report on %(n)d commands")
+                % {"n": len(pending)}
+            )
         sleep(POLL_EVERY)
 
 
@@ -599,10 +603,17 @@ def push_changed(
     cursor = SyncCursor.objects.filter(channel=channel, stream=CHANGES).first()
     if full or cursor is None or not cursor.value:
         # First pass: every listing, then follow the changes.
-        result = push_inventory(channel_id, client, wait=wait, sleep=sleep)
+        result = push_inventory(
+            channel_id, client, wait=wait, sleep=sleep, progress=progress
+        )
     else:
         result = push_inventory(
-            channel_id, client, item_ids=items, wait=wait, sleep=sleep
+            channel_id,
+            client,
+            item_ids=items,
+            wait=wait,
+            sleep=sleep,
+            progress=progress,
         )
     SyncCursor.objects.update_or_create(
         channel=channel,
@@ -612,6 +623,4 @@ def push_changed(
             "last_success_at": timezone.now(),
         },
     )
-    if progress:
-        progress(result.summary())
     return result

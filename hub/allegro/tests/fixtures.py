@@ -70,23 +70,29 @@ def emulator() -> HubEmulator:
 
 
 def make_channel(
-    emulator: HubEmulator, *, url: str = EMULATOR_URL, name: str = "Allegro test"
+    emulator: HubEmulator,
+    *,
+    url: str = EMULATOR_URL,
+    name: str = "Allegro test",
+    seller_id: str | None = None,
 ) -> Channel:
-    """A connected channel of the emulator's seller, saved with fresh tokens."""
+    """A connected channel of the emulator's seller (or of ``seller_id``, another
+    seller added with ``emulator.add_seller``), saved with fresh tokens."""
+    seller_id = seller_id or emulator.seller_id
     channel = Channel(
         name=name,
         environment=Channel.Environment.CUSTOM,
         api_url=url,
         auth_url=url,
         client_id=emulator.client_id,
-        account_id=emulator.seller_id,
-        account_login=emulator.seller_login,
+        account_id=seller_id,
+        account_login=emulator.sellers[seller_id].login,
         marketplace_id="allegro-pl",
         default_currency="PLN",
     )
     channel.client_secret = emulator.client_secret
     channel.save()
-    store_tokens(channel, emulator.issue_tokens(emulator.client_id, emulator.seller_id))
+    store_tokens(channel, emulator.issue_tokens(emulator.client_id, seller_id))
     return channel
 
 

@@ -1,12 +1,16 @@
-"""`allegro-hub run`: the hub in one process — migrations, then a WSGI server.
+"""`allegro-hub run`: the hub in one process — migrations, a WSGI server and the
+embedded runner (hub/jobs/runner.py) that runs every sync flow on schedule.
 
 Waitress is a production WSGI server (threads, no reloader, no debug pages);
 static files are served by WhiteNoise from the same process, so there is nothing
-else to set up.
+else to set up. SIGTERM stops it like Ctrl+C: the runner lets running flows stop
+at their next page, then the server closes.
 """
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +18,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+
+from hub.jobs.runner import Runner
 
 
 def make_server(
@@ -31,12 +37,29 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000, help="0 = any free port")
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="serve the web UI only; flows run elsewhere (allegro-hub worker)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        run(self, options["host"], options["port"], options["threads"])
+        runner = None if options["no_worker"] else Runner()
+        run(self, options["host"], options["port"], options["threads"], runner)
 
 
-def run(command: BaseCommand, host: str, port: int, threads: int) -> None:
+def stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """`kill` stops the hub like Ctrl+C does."""
+    raise KeyboardInterrupt
+
+
+def run(
+    command: BaseCommand,
+    host: str,
+    port: int,
+    threads: int,
+    runner: Runner | None = None,
+) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     server = make_server(host, port, threads)
     port = getattr(server, "effective_port", port)
@@ -48,12 +71,18 @@ def run(command: BaseCommand, host: str, port: int, threads: int) -> None:
     if hint:
         command.stderr.write(hint)
     command.stdout.flush()
+    previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
+        if runner is not None:
+            runner.start()
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        if runner is not None:
+            runner.stop()
         server.close()
+        signal.signal(signal.SIGTERM, previous)
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
