@@ -178,6 +178,8 @@ STREAM_LABELS = {
     "order_backfill": _("Older orders"),
     "order_covered_from": _("Orders imported from"),
     "offer_events": _("Listings"),
+    "offer_reconcile": _("Listings (full check)"),
+    "stock_changes": _("Stock to Allegro"),
 }
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from hub.allegro import views_lifecycle, views_oauth, views_setup
+from hub.allegro import views_lifecycle, views_mapping, views_oauth, views_setup
 
 urlpatterns = [
     path("", views_setup.channel_list, name="channels"),
@@ -26,5 +26,21 @@ urlpatterns = [
         name="channel_lifecycle_strike",
     ),
     path("<int:pk>/device/poll/", views_oauth.device_poll, name="channel_device_poll"),
+    path("<int:pk>/listings/", views_mapping.mapping, name="channel_mapping"),
+    path(
+        "<int:pk>/listings/auto-link/",
+        views_mapping.auto_link,
+        name="channel_auto_link",
+    ),
+    path(
+        "<int:pk>/listings/<int:listing_id>/",
+        views_mapping.listing_detail,
+        name="channel_listing",
+    ),
+    path(
+        "<int:pk>/listings/<int:listing_id>/link/",
+        views_mapping.link,
+        name="channel_listing_link",
+    ),
     path("oauth/callback/", views_oauth.oauth_callback, name="channel_oauth_callback"),
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     ExpressionWrapper,
     F,
@@ -220,23 +220,41 @@ def set_levels(levels: Iterable[tuple[int, int, int]], reason: str = "") -> int:
             unique_fields=["item", "location"],
             update_fields=["on_hand", "updated_at"],
         )
-        now = timezone.now()
-        StockChange.objects.bulk_create(
+        _record_levels(
             [
-                StockChange(
-                    item_id=row.item_id,
-                    location_id=row.location_id,
-                    on_hand_before=before.get((row.item_id, row.location_id)),
-                    on_hand_after=row.on_hand,
-                    reason=_reason(reason),
-                    created_at=now,
-                )
+                (row.item_id, row.location_id, before.get(key), row.on_hand)
                 for row in rows
-                if before.get((row.item_id, row.location_id)) != row.on_hand
+                if before.get(key := (row.item_id, row.location_id)) != row.on_hand
             ],
-            batch_size=500,
+            _reason(reason),
         )
     return len(rows)
+
+
+def _record_levels(
+    changes: list[tuple[int, int, int | None, int]], reason: str
+) -> None:
+    """StockChange rows for (item id, location id, before, after), in bulk.
+
+    Plain executemany: a CSV or API call may change thousands of levels, and
+    building a model instance per row would cost more than the upsert itself.
+    """
+    table = connection.ops.quote_name(StockChange._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (item_id, location_id, on_hand_before, "
+        "on_hand_after, allocated_delta, reason, created_at) "
+        "VALUES (%s, %s, %s, %s, 0, %s, %s)"
+    )
+    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for start in range(0, len(changes), 1000):
+            cursor.executemany(
+                sql,
+                [
+                    (item, location, before, after, reason, stamp)
+                    for item, location, before, after in changes[start : start + 1000]
+                ],
+            )
 
 
 def _levels_before(rows: list[StockLevel]) -> dict[tuple[int, int], int]:

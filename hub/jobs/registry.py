@@ -49,6 +49,8 @@ from django.utils.translation import gettext_lazy as _
 from hub.allegro.client import AllegroClient
 from hub.allegro.models import Channel
 from hub.allegro.sync import lifecycle
+from hub.allegro.sync.inventory import has_stock_changes, push_changed
+from hub.allegro.sync.listings import sync_listings
 from hub.allegro.sync.orders import sync_orders
 
 Progress = Callable[[str], None]
@@ -125,11 +127,73 @@ def run_lifecycle(
     return FlowResult(result.summary(), counts)
 
 
+def run_listings(
+    channel_id: int, client: AllegroClient, progress: Progress
+) -> FlowResult:
+    result = sync_listings(channel_id, client, progress=progress)
+    counts = {
+        "created": result.created,
+        "changed": result.changed,
+        "archived": result.archived,
+        "linked": result.linked,
+        "events": result.events,
+        "offers_read": result.offers_read,
+    }
+    return FlowResult(result.summary(), counts)
+
+
+def _inventory(
+    channel_id: int, client: AllegroClient, progress: Progress, full: bool
+) -> FlowResult:
+    result = push_changed(channel_id, client, full=full, progress=progress)
+    counts = {
+        "listings": result.listings,
+        "pushed": result.pushed,
+        "commands": result.commands,
+        "confirmed": result.confirmed,
+        "failed": result.failed,
+        "waiting": result.waiting,
+        "out_of_stock": result.out_of_stock,
+    }
+    return FlowResult(result.summary(), counts)
+
+
+def run_inventory(
+    channel_id: int, client: AllegroClient, progress: Progress
+) -> FlowResult:
+    """The listings of items whose stock changed (and commands left waiting)."""
+    return _inventory(channel_id, client, progress, full=False)
+
+
+def run_inventory_reconcile(
+    channel_id: int, client: AllegroClient, progress: Progress
+) -> FlowResult:
+    """Every linked listing: catches whatever a change-triggered pass missed."""
+    return _inventory(channel_id, client, progress, full=True)
+
+
 # ----------------------------------------------------------------- registry
 
 # In the order a full pass (`allegro-hub sync NAME`) runs them.
+# Orders first: a sale on Allegro is allocated before inventory computes targets.
+# Inventory runs for every channel: with Inventory Sync off it only computes the
+# targets the mapping screen shows, and sends nothing.
 FLOWS: tuple[Flow, ...] = (
     Flow(name="orders", run=run_orders, interval=60, label=_("Orders")),
+    Flow(name="listings", run=run_listings, interval=60, label=_("Listings")),
+    Flow(
+        name="inventory",
+        run=run_inventory,
+        interval=60,
+        label=_("Stock to Allegro"),
+        pending=has_stock_changes,
+    ),
+    Flow(
+        name="inventory_reconcile",
+        run=run_inventory_reconcile,
+        interval=900,
+        label=_("Stock to Allegro (full check)"),
+    ),
     # Ends and relists; runs soon after a plan is approved (has_work).
     Flow(
         name="lifecycle",
