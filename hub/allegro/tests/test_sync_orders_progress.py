@@ -8,7 +8,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.template.defaultfilters import date as format_date
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from hub.allegro.sync.orders import BACKFILL, GAP, sync_orders
 from hub.allegro.tests.fixtures import HubEmulator
 from hub.allegro.tests.test_sync_orders import buy_in_the_past
 from hub.orders.problems import record_problems, resolve_problems
+from hub.text import formats
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_channel_list_shows_a_running_backfill_then_nothing_once_done(
 
     page = logged_in_client.get(reverse("channels")).content.decode()
 
-    day = format_date(reached, "SHORT_DATE_FORMAT")
+    day = formats.format_day(reached)  # the one date format of the UI
     assert f"Importing orders from Allegro: up to {day}, 4 orders so far." in page
     emulator.clear_faults()
     sync_orders(channel.pk, allegro_client)
