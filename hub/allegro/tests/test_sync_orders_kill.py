@@ -15,26 +15,22 @@ location, nothing allocated for a cancelled order.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from allegro_emulator import EmulatorConfig
 from allegro_emulator.server import start_background
 from hub.allegro.tests.fixtures import HubEmulator, make_emulator
+from hub.allegro.tests.installation import HUB, fresh_installation, hub
 
-HUB = str(Path(sys.executable).parent / "allegro-hub")
 CHANNEL = "Killed shop"
 SKUS = ("MUG-1", "CUP-2", "PLATE-3")
 ROUNDS = 8
@@ -90,12 +86,6 @@ print(json.dumps({
 """
 
 
-def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HUB, *args], env=env, capture_output=True, text=True, timeout=120
-    )
-
-
 def sync(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [HUB, "sync", CHANNEL, "--only", "orders", "--quiet"],
@@ -126,33 +116,8 @@ def kill_after(
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     """The environment of a fresh hub installation with its own file database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    env["HUB_DATA_DIR"] = str(tmp_path / "data")
-    env["DJANGO_SETTINGS_MODULE"] = "hub.settings"
-    if request.param == "sqlite":
+    with fresh_installation(request.param, tmp_path, "hub_kill") as env:
         yield env
-        return
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        pytest.skip("runs when the suite runs on PostgreSQL (DATABASE_URL)")
-    server, _sep, _db = url.rpartition("/")
-    name = f"hub_kill_{os.getpid()}"
-    admin = f"{server}/postgres"  # the suite's own database may not exist yet
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    env["DATABASE_URL"] = f"{server}/{name}"
-    try:
-        yield env
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
 
 
 def buy(emu: HubEmulator, offers: list[str], rng: random.Random, n: int) -> None:

@@ -12,20 +12,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from hub.allegro.tests.fixtures import HubEmulator
+from hub.allegro.tests.installation import HUB, fresh_installation, hub
 
-HUB = str(Path(sys.executable).parent / "allegro-hub")
 REDIS_TEST_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 
 ADD_CHANNELS = """
@@ -63,14 +59,6 @@ print(json.dumps({
 """
 
 
-def hub(
-    env: dict[str, str], *args: str, **extra: Any
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HUB, *args], env={**env, **extra}, capture_output=True, text=True, timeout=120
-    )
-
-
 def start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [HUB, *args],
@@ -96,37 +84,10 @@ def stop(process: subprocess.Popen[str], timeout: float = 30) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def hub_env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     """A fresh installation's environment, migrated, without Redis."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
-        env.pop(name, None)
-    env["HUB_DATA_DIR"] = str(tmp_path / "data")
-    env["DJANGO_SETTINGS_MODULE"] = "hub.settings"
-    if request.param == "sqlite":
+    with fresh_installation(request.param, tmp_path, "hub_jobs") as env:
         migrated = hub(env, "migrate", "--noinput")
         assert migrated.returncode == 0, migrated.stderr
         yield env
-        return
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        pytest.skip("runs when the suite runs on PostgreSQL (DATABASE_URL)")
-    server, _sep, _db = url.rpartition("/")
-    name = f"hub_jobs_{os.getpid()}"
-    admin = f"{server}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    env["DATABASE_URL"] = f"{server}/{name}"
-    try:
-        migrated = hub(env, "migrate", "--noinput")
-        assert migrated.returncode == 0, migrated.stderr
-        yield env
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
 
 
 def add_channels(
