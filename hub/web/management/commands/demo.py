@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from hub.allegro.errors import AllegroError
 from hub.catalog import csvio
 from hub.catalog.models import StockItem
+from hub.text import actor
 from hub.web import demo_runtime
 from hub.web.management.commands.run import run
 
@@ -54,7 +55,7 @@ def demo_stock(command: BaseCommand) -> None:
     if StockItem.objects.filter(sku="DEMO-001").exists():
         command.stdout.write(_("Sample stock is already loaded."))
         return
-    result = csvio.import_csv(DEMO_STOCK.read_bytes(), reason="demo set-up")
+    result = csvio.import_csv(DEMO_STOCK.read_bytes(), actor=actor.CLI)
     command.stdout.write(_("Sample stock loaded: %(s)s") % {"s": result.summary()})
 
 
