@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from allegro_emulator import authpages, commands, oauth, offers, orders
+from allegro_emulator import authpages, commands, oauth, offers, orders, shipments
 from allegro_emulator.core import EmulatorCore
 from allegro_emulator.faults import FAULT_KINDS, Fault
 from allegro_emulator.state import (
@@ -287,6 +287,12 @@ class Emulator(EmulatorCore):
                 Bid(orders.normalise_buyer(self, buyer), str(value), self.clock.now())
             )
             offers.emit_offer_event(self, offer, "OFFER_BID_PLACED")
+
+    def ship_with_allegro(self, cf_id: str, waybill: str) -> str:
+        """The seller sent the parcel with "Wysyłam z Allegro": Allegro adds the
+        waybill to the order itself (api-notes §4.1). Returns the shipment id."""
+        with self.lock:
+            return shipments.ship_with_allegro(self, self._cf(cf_id), waybill).id
 
     def checkout_form(self, cf_id: str) -> dict[str, Any]:
         with self.lock:

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from allegro_emulator.core import Handler
     from allegro_emulator.emulator import Emulator
 
-# id -> (name, waybill pattern or None for "anything printable")
+# id -> (name, waybill pattern or None for "anything printable").
+# No "ALLEGRO": since 2026-06-09 Allegro neither lists nor accepts it (api-notes
+# §4.1, allegro-api #13267); parcels sent with "Wysyłam z Allegro" get their
+# waybill put on the order by Allegro itself (``ship_with_allegro``).
 CARRIERS: dict[str, tuple[str, str | None]] = {
-    "ALLEGRO": ("Allegro Delivery", r"AD[A-Z0-9]{8,30}"),
     "INPOST": ("InPost", r"\d{24}"),
     "DPD": ("DPD", r"\d{13}[A-Z]?"),
     "DHL": ("DHL", r"\d{10,11}|JJD\d{18,20}"),
@@ -85,6 +87,37 @@ def validate_waybill(carrier_id: str, waybill: str) -> None:
         )
 
 
+def add_shipment(
+    emu: Emulator,
+    cf: CheckoutForm,
+    carrier_id: str,
+    waybill: str,
+    carrier_name: str,
+    line_item_ids: list[str],
+) -> Shipment:
+    shipment = Shipment(
+        id=emu.new_uuid(),
+        waybill=waybill,
+        carrier_id=carrier_id,
+        carrier_name=carrier_name,
+        line_item_ids=line_item_ids,
+        created_at=emu.clock.now(),
+    )
+    cf.shipments.append(shipment)
+    orders.touch(emu, cf)
+    seller = emu.sellers[cf.seller_id]
+    if seller.auto_sent_on_waybill and cf.fulfillment_status != "SENT":
+        orders.set_fulfillment(emu, cf, "SENT")
+    return shipment
+
+
+def ship_with_allegro(emu: Emulator, cf: CheckoutForm, waybill: str) -> Shipment:
+    """A parcel sent with "Wysyłam z Allegro": Allegro puts the waybill on the
+    order itself, under the carrier id it keeps for its own service."""
+    all_ids = [li.id for li in cf.line_items]
+    return add_shipment(emu, cf, "ALLEGRO", waybill, "Allegro Delivery", all_ids)
+
+
 def create_shipment(emu: Emulator, ctx: Ctx) -> httpx.Response:
     cf = _cf(emu, ctx)
     data = ctx.json()
@@ -133,19 +166,7 @@ def create_shipment(emu: Emulator, ctx: Ctx) -> httpx.Response:
         if carrier_id == "OTHER" and carrier_name
         else CARRIERS[carrier_id][0]
     )
-    shipment = Shipment(
-        id=emu.new_uuid(),
-        waybill=waybill,
-        carrier_id=carrier_id,
-        carrier_name=name,
-        line_item_ids=wanted or all_ids,
-        created_at=emu.clock.now(),
-    )
-    cf.shipments.append(shipment)
-    orders.touch(emu, cf)
-    seller = emu.sellers[cf.seller_id]
-    if seller.auto_sent_on_waybill and cf.fulfillment_status != "SENT":
-        orders.set_fulfillment(emu, cf, "SENT")
+    shipment = add_shipment(emu, cf, carrier_id, waybill, name, wanted or all_ids)
     return json_response(201, shipment_json(shipment))
 
 

@@ -21,7 +21,30 @@ def ship(w: World, cf_id: str, body: Any) -> httpx.Response:
 
 def test_carriers_list(world: World) -> None:
     ids = [c["id"] for c in world.api.get("/order/carriers").json()["carriers"]]
-    assert {"ALLEGRO", "DPD", "INPOST", "POCZTA_POLSKA", "OTHER"} <= set(ids)
+    assert {"DPD", "INPOST", "POCZTA_POLSKA", "OTHER"} <= set(ids)
+    # api-notes §4.1: withdrawn on 2026-06-09.
+    assert "ALLEGRO" not in ids
+
+
+def test_allegro_carrier_id_is_refused(world: World) -> None:
+    cf_id = paid_order(world)
+    resp = ship(world, cf_id, {"carrierId": "ALLEGRO", "waybill": "AD1234567890"})
+    assert resp.status_code == 400
+    assert resp.json()["errors"][0]["path"] == "carrierId"
+    assert world.emu.checkout_form(cf_id)["fulfillment"]["shipmentSummary"] == {
+        "lineItemsSent": "NONE"
+    }
+
+
+def test_ship_with_allegro_puts_the_waybill_on_the_order(world: World) -> None:
+    cf_id = paid_order(world)
+    revision = world.emu.checkout_form(cf_id)["revision"]
+    shipment_id = world.emu.ship_with_allegro(cf_id, "AD1234567890")
+    listed = world.api.get(f"/order/checkout-forms/{cf_id}/shipments").json()
+    assert [(s["id"], s["waybill"], s["carrierId"]) for s in listed["shipments"]] == [
+        (shipment_id, "AD1234567890", "ALLEGRO")
+    ]
+    assert world.emu.checkout_form(cf_id)["revision"] != revision
 
 
 def test_add_and_list_shipment(world: World) -> None:
@@ -42,7 +65,7 @@ def test_add_and_list_shipment(world: World) -> None:
 
 @pytest.mark.parametrize(
     ("carrier", "waybill"),
-    [("DPD", "AD1234567890"), ("ALLEGRO", "1234567890123"), ("INPOST", "123")],
+    [("DPD", "AD1234567890"), ("POCZTA_POLSKA", "1234567890123"), ("INPOST", "123")],
 )
 def test_carrier_waybill_validation(world: World, carrier: str, waybill: str) -> None:
     cf_id = paid_order(world)

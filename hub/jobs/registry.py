@@ -50,6 +50,8 @@ from hub.allegro.client import AllegroClient
 from hub.allegro.models import Channel
 from hub.allegro.sync import lifecycle
 from hub.allegro.sync.orders import sync_orders
+from hub.allegro.sync.tracking import pending as tracking_pending
+from hub.allegro.sync.tracking import sync_tracking
 
 Progress = Callable[[str], None]
 
@@ -107,6 +109,21 @@ def run_orders(
     return FlowResult(result.summary(), counts)
 
 
+def run_tracking(
+    channel_id: int, client: AllegroClient, progress: Progress
+) -> FlowResult:
+    result = sync_tracking(channel_id, client, progress=progress)
+    counts = {
+        "accepted": result.accepted,
+        "already_there": result.already_there,
+        "refused": result.refused,
+        "needs_action": result.needs_action,
+        "statuses": result.statuses,
+        "waiting": result.waiting,
+    }
+    return FlowResult(result.summary(), counts)
+
+
 def run_lifecycle(
     channel_id: int, client: AllegroClient, progress: Progress
 ) -> FlowResult:
@@ -130,6 +147,16 @@ def run_lifecycle(
 # In the order a full pass (`allegro-hub sync NAME`) runs them.
 FLOWS: tuple[Flow, ...] = (
     Flow(name="orders", run=run_orders, interval=60, label=_("Orders")),
+    # Pushed within seconds of a dispatch (pending), and every 5 minutes for
+    # retries that came due and the daily carrier list. A dispatch backs off by
+    # itself (Dispatch.next_attempt_at), so pending() stays quiet meanwhile.
+    Flow(
+        name="tracking",
+        run=run_tracking,
+        interval=300,
+        label=_("Tracking numbers"),
+        pending=tracking_pending,
+    ),
     # Ends and relists; runs soon after a plan is approved (has_work).
     Flow(
         name="lifecycle",

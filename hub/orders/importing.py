@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from hub.catalog import stock
 from hub.catalog.models import Location
+from hub.orders.dispatching import cancelled_after_dispatch
 from hub.orders.linking import Catalog, LineKey
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.orders.stock import allocate_line, release_order
@@ -198,6 +199,9 @@ def _update_order(
         counts.unchanged += 1
         return
     notes = _changes(order, data)
+    newly_cancelled = data.cancelled and (
+        data.fields.get("channel_status", order.channel_status) != order.channel_status
+    )
     for name, value in data.fields.items():
         setattr(order, name, value)
     old_status = order.status
@@ -218,6 +222,9 @@ def _update_order(
     order.save()
     if order.status == Order.Status.CANCELLED:
         release_order(order)
+    if newly_cancelled:
+        # Stock already left for the dispatched lines: the seller must act.
+        cancelled_after_dispatch(order)
     _allocate(order, lines)
     counts.unlinked_lines += _store_unlinked_flag(order, lines)
     counts.updated += 1

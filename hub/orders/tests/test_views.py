@@ -73,14 +73,14 @@ def test_list_runs_the_same_number_of_queries_for_any_size(
     mug: StockItem,
     django_assert_num_queries: Any,
 ):
-    # session, user, orders set aside (count), channel names, one page of
-    # orders, their lines
+    # session, user, orders set aside (count), dispatches needing action (count),
+    # channel names, one page of orders, their lines
     many_orders(warehouse, 3)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         logged_in_client.get(reverse("orders"))
     many_orders(warehouse, 300)
     page_two = logged_in_client.get(reverse("orders") + "?status=OPEN")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = logged_in_client.get(
             reverse("orders") + page_two.context["next_url"]
         )
@@ -183,7 +183,7 @@ def test_dispatch_from_the_detail_page_consumes_stock(
 
     logged_in_client.post(
         reverse("order_dispatch", args=[order.pk]),
-        {"carrier": "DPD", "tracking_number": "0000000000001"},
+        {"carrier": "DPD", "tracking_number": "0000000000001", "confirm_unpaid": "on"},
     )
     again = logged_in_client.post(
         reverse("order_dispatch", args=[order.pk]), {}, follow=True
@@ -191,4 +191,4 @@ def test_dispatch_from_the_detail_page_consumes_stock(
 
     assert Order.objects.get().status == Order.Status.DISPATCHED
     assert stock.on_hand(mug, warehouse) == 8
-    assert "cannot be dispatched" in again.content.decode()
+    assert "has been dispatched already" in again.content.decode()
