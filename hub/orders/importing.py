@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from hub.catalog import stock
 from hub.catalog.models import Location
 from hub.orders import texts
+from hub.orders.dispatching import cancelled_after_dispatch
 from hub.orders.history import history
 from hub.orders.linking import Catalog, LineKey
 from hub.orders.models import Order, OrderEvent, OrderLine
@@ -192,6 +193,9 @@ def _update_order(
         counts.unchanged += 1
         return
     notes = _changes(order, data)
+    newly_cancelled = data.cancelled and (
+        data.fields.get("channel_status", order.channel_status) != order.channel_status
+    )
     for name, value in data.fields.items():
         setattr(order, name, value)
     old_status = order.status
@@ -212,6 +216,9 @@ def _update_order(
     order.save()
     if order.status == Order.Status.CANCELLED:
         release_order(order)
+    if newly_cancelled:
+        # Stock already left for the dispatched lines: the seller must act.
+        cancelled_after_dispatch(order)
     _allocate(order, lines)
     counts.unlinked_lines += _store_unlinked_flag(order, lines)
     counts.updated += 1

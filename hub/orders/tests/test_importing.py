@@ -6,13 +6,15 @@ import pytest
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockItem
+from hub.orders.dispatching import DispatchRequest, NotDispatchable, dispatch_order
 from hub.orders.importing import save_orders
 from hub.orders.linking import LinkError, link_line_by_hand
 from hub.orders.models import Order, OrderEvent, OrderLine
-from hub.orders.stock import NotDispatchable, dispatch_order
 from hub.orders.tests.conftest import make_account, make_line, make_order
 
 pytestmark = pytest.mark.django_db
+
+UNPAID_OK = DispatchRequest(confirm_unpaid=True)
 
 
 def test_new_order_allocates_its_linked_lines(warehouse: Location, mug: StockItem):
@@ -236,9 +238,11 @@ def test_dispatch_consumes_stock_once(warehouse: Location, mug: StockItem):
     save_orders(make_account(warehouse), [make_order()])
     order = Order.objects.get()
 
-    dispatch = dispatch_order(order, "DPD", "0123456789012")
+    dispatch = dispatch_order(
+        order, DispatchRequest("DPD", "0123456789012", confirm_unpaid=True)
+    )
     with pytest.raises(NotDispatchable):
-        dispatch_order(Order.objects.get())
+        dispatch_order(Order.objects.get(), UNPAID_OK)
 
     assert dispatch.tracking_number == "0123456789012"
     assert Order.objects.get().status == Order.Status.DISPATCHED
@@ -251,7 +255,7 @@ def test_dispatched_order_stays_dispatched_when_cancelled_later(
     warehouse: Location, mug: StockItem
 ):
     save_orders(make_account(warehouse), [make_order()])
-    dispatch_order(Order.objects.get())
+    dispatch_order(Order.objects.get(), UNPAID_OK)
 
     save_orders(make_account(warehouse), [make_order(cancelled=True)])
 
@@ -273,7 +277,7 @@ def test_allocation_arithmetic_across_orders(warehouse: Location, mug: StockItem
     save_orders(make_account(warehouse), [make_order("B", cancelled=True)])
     assert stock.available(mug, warehouse) == 10 - 8
 
-    dispatch_order(Order.objects.get(external_id="A"))
+    dispatch_order(Order.objects.get(external_id="A"), UNPAID_OK)
     assert stock.on_hand(mug, warehouse) == 7
     assert stock.available(mug, warehouse) == 7 - 5
 
@@ -338,7 +342,9 @@ def test_linking_a_line_after_dispatch_takes_its_units_off_stock_once(
     warehouse: Location, mug: StockItem
 ):
     save_orders(make_account(warehouse), [make_order(lines=[make_line(sku="NOPE")])])
-    dispatch_order(Order.objects.get())
+    dispatch_order(
+        Order.objects.get(), DispatchRequest(without_stock=True, confirm_unpaid=True)
+    )
     assert stock.on_hand(mug, warehouse) == 10  # nothing was linked, nothing left
 
     link_line_by_hand(OrderLine.objects.get(), "MUG-1")
