@@ -289,18 +289,16 @@ def _push(
         )
         raise
     except PermanentError as exc:
-        message = exc.user_message()
-        if dispatch.shipment_id:
-            message = Message(texts.TRACKING_STATUS_REFUSED, why=message)
+        if dispatch.shipment_id:  # the number is there; the status was refused
+            message = Message(texts.TRACKING_STATUS_REFUSED, why=exc.user_message())
+            note = message
+        else:
+            message = exc.user_message()
+            note = Message(
+                texts.TRACKING_REFUSED, number=dispatch.tracking_number, why=message
+            )
         _finish(dispatch, Dispatch.State.REFUSED, message)
-        history(
-            order,
-            OrderEvent.Kind.TRACKING,
-            texts.TRACKING_REFUSED,
-            actor=actor.ALLEGRO,
-            number=dispatch.tracking_number,
-            why=message,
-        )
+        history(order, OrderEvent.Kind.TRACKING, note, actor=actor.ALLEGRO)
         result.refused += 1
         return
     message = dispatch.channel_message

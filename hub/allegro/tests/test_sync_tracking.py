@@ -21,6 +21,7 @@ from hub.allegro.sync.tracking import pending, sync_tracking
 from hub.allegro.tests.fixtures import HubEmulator
 from hub.catalog import stock
 from hub.catalog.models import StockItem
+from hub.orders import texts as order_texts
 from hub.orders.dispatching import (
     DispatchRequest,
     NotDispatchable,
@@ -28,7 +29,6 @@ from hub.orders.dispatching import (
     dispatch_order,
     needing_attention,
 )
-from hub.orders import texts as order_texts
 from hub.orders.models import Carrier, Dispatch, Order, OrderEvent
 from hub.text.message import Message
 
@@ -354,6 +354,25 @@ def test_429_is_waited_out_and_retried(
     assert min(retry_sleeps) >= 60
 
 
+class Crash(BaseException):
+    """The process dies (kill -9 stand-in): nothing after it runs."""
+
+
+def after_the_shipment(
+    emulator: HubEmulator, error: Callable[[httpx.Request], BaseException]
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A transport where Allegro stores the shipment, then ``error`` is raised
+    instead of its answer reaching the hub."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = emulator.handle(request)
+        if request.method == "POST" and request.url.path.endswith("/shipments"):
+            raise error(request)
+        return response
+
+    return handler
+
+
 def test_timeout_after_allegro_stored_it_gives_exactly_one_shipment(
     emulator: HubEmulator,
     tracking_channel: Channel,
@@ -364,13 +383,11 @@ def test_timeout_after_allegro_stored_it_gives_exactly_one_shipment(
     push(tracking_channel, allegro_client)
     dispatch(order, "DPD", "1234567890123")
 
-    def answer_lost(request: httpx.Request) -> httpx.Response:
-        response = emulator.handle(request)
-        if request.method == "POST" and request.url.path.endswith("/shipments"):
-            raise httpx.ReadTimeout("answer lost", request=request)
-        return response
+    def answer_lost(request: httpx.Request) -> BaseException:
+        return httpx.ReadTimeout("answer lost", request=request)
 
-    with _client(tracking_channel, answer_lost, instant_retries) as client:
+    lost = after_the_shipment(emulator, answer_lost)
+    with _client(tracking_channel, lost, instant_retries) as client:
         with pytest.raises(TransientError):
             push(tracking_channel, client)
 
@@ -379,10 +396,6 @@ def test_timeout_after_allegro_stored_it_gives_exactly_one_shipment(
     assert Dispatch.objects.get().state == Dispatch.State.ACCEPTED
     assert len(shipments(emulator, order)) == 1
     assert posts(emulator) == 1
-
-
-class Crash(BaseException):
-    """The process dies (kill -9 stand-in): nothing after it runs."""
 
 
 def test_crash_between_storing_and_allegros_answer_gives_exactly_one_shipment(
@@ -395,13 +408,8 @@ def test_crash_between_storing_and_allegros_answer_gives_exactly_one_shipment(
     push(tracking_channel, allegro_client)
     dispatch(order, "DPD", "1234567890123")
 
-    def crash_after_allegro(request: httpx.Request) -> httpx.Response:
-        response = emulator.handle(request)
-        if request.method == "POST" and request.url.path.endswith("/shipments"):
-            raise Crash
-        return response
-
-    with _client(tracking_channel, crash_after_allegro, instant_retries) as client:
+    crash = after_the_shipment(emulator, lambda request: Crash())
+    with _client(tracking_channel, crash, instant_retries) as client:
         with pytest.raises(Crash):
             push(tracking_channel, client)
     assert Dispatch.objects.get().state == Dispatch.State.SENT
