@@ -74,6 +74,18 @@ SECRET_FORM_FIELDS = {
     "access_token",
 }
 
+# Operations whose SPEC 401 response declares the vendor media type; the others
+# declare application/json or no body at all (answered as application/json).
+VENDOR_401 = {
+    ("GET", "/me"),
+    ("POST", "/sale/product-offers"),
+    ("GET", "/sale/product-offers/{offerId}"),
+    ("PATCH", "/sale/product-offers/{offerId}"),
+    ("GET", "/sale/product-offers/{offerId}/parts"),
+    ("GET", "/order/checkout-forms/{id}/shipments"),
+    ("POST", "/order/checkout-forms/{id}/shipments"),
+}
+
 
 @dataclass
 class Route:
@@ -238,9 +250,9 @@ class EmulatorCore:
                 oauth.authenticate(self.emu, ctx)
                 self._shipments_limit(ctx, route)
         except ApiError as exc:
-            return json_response(exc.status, exc.body())
+            return json_response(exc.status, exc.body(), media_type=exc.media_type)
         except AuthFailure as exc:
-            return self._auth_error(exc)
+            return self._auth_error(exc, route)
         return self._call(route, ctx)
 
     def _call(self, route: Route, ctx: Ctx) -> httpx.Response:
@@ -248,19 +260,22 @@ class EmulatorCore:
         try:
             return route.handler(self.emu, ctx)
         except ApiError as exc:
-            return json_response(exc.status, exc.body())
+            return json_response(exc.status, exc.body(), media_type=exc.media_type)
         except AuthFailure as exc:
-            return self._auth_error(exc)
+            return self._auth_error(exc, route)
         except ControlError as exc:
             return json_response(
                 400, {"error": str(exc)}, media_type="application/json"
             )
 
-    def _auth_error(self, exc: AuthFailure) -> httpx.Response:
+    def _auth_error(self, exc: AuthFailure, route: Route | None) -> httpx.Response:
+        """The ``AuthError`` body, with the media type the SPEC declares for the
+        operation's 401 (``application/json`` where it declares none)."""
+        key = (route.method, route.template) if route is not None else None
         return json_response(
             exc.status,
             {"error": exc.error, "error_description": exc.description},
-            media_type="application/json",
+            media_type=MEDIA_TYPE if key in VENDOR_401 else "application/json",
         )
 
     def _match(self, ctx: Ctx) -> tuple[Route | None, bool]:

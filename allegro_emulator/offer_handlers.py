@@ -28,6 +28,7 @@ from allegro_emulator.state import Offer, OfferOperation
 from allegro_emulator.web import (
     ApiError,
     Ctx,
+    check_enum,
     int_param,
     iso,
     json_response,
@@ -50,6 +51,17 @@ KNOWN_FIELDS = {
     "sellingMode", "location", "images", "description", "external", "taxSettings",
     "messageToSellerSettings",
 }  # fmt: skip
+
+# SPEC searchOffersUsingGET ``publication.status`` and getOfferEvents ``type``.
+OFFER_STATUSES = ("INACTIVE", "ACTIVE", "ACTIVATING", "ENDED")
+OFFER_EVENT_TYPES = (
+    "OFFER_ACTIVATED", "OFFER_CHANGED", "OFFER_ENDED", "OFFER_STOCK_CHANGED",
+    "OFFER_PRICE_CHANGED", "OFFER_ARCHIVED", "OFFER_BID_PLACED", "OFFER_BID_CANCELED",
+    "OFFER_TRANSLATION_UPDATED", "OFFER_VISIBILITY_CHANGED",
+    "OFFER_DELIVERY_COUNTRIES_BLOCKED",
+)  # fmt: skip
+# SaleProductOfferRequestBase.name: "between 12 and 75 characters".
+NAME_LENGTH = (12, 75)
 
 # ----------------------------------------------------------------- handlers
 
@@ -76,6 +88,7 @@ def list_offers(emu: Emulator, ctx: Ctx) -> httpx.Response:
     ]
     ids = set(ctx.qlist("offer.id"))
     statuses = set(ctx.qlist("publication.status"))
+    check_enum("publication.status", sorted(statuses), OFFER_STATUSES, 400)
     formats = set(ctx.qlist("sellingMode.format"))
     name = (ctx.q("name") or "").lower()
     if ids:
@@ -173,8 +186,17 @@ def _parse_price(sm: dict[str, Any], key: str) -> tuple[str, str] | None:
     price = sm.get(key)
     if price is None:
         return None
+    raw = price.get("amount") if isinstance(price, dict) else None
+    if not isinstance(raw, str):
+        # SPEC Price.amount is a string ("123.45"); a JSON number is refused.
+        raise ApiError(
+            400,
+            "VALIDATION_ERROR",
+            "Price amount must be a string",
+            path=f"sellingMode.{key}.amount",
+        )
     try:
-        amount = money_str(price["amount"])
+        amount = money_str(raw)
         currency = str(price.get("currency", "PLN"))
     except (KeyError, TypeError, ValueError) as exc:
         raise ApiError(
@@ -231,9 +253,13 @@ def plan_patch(offer: Offer, data: dict[str, Any]) -> PatchPlan:
         raise ApiError(422, code, _ACTIVATE_MESSAGES[code])
     if "name" in data and data["name"] != offer.name:
         name = data["name"]
-        if not isinstance(name, str) or not 1 <= len(name) <= 75:
+        low, high = NAME_LENGTH
+        if not isinstance(name, str) or not low <= len(name) <= high:
             raise ApiError(
-                422, "VALIDATION_ERROR", "Name must have 1-75 characters", path="name"
+                422,
+                "VALIDATION_ERROR",
+                f"Name must have {low}-{high} characters",
+                path="name",
             )
         plan.name = name
     if offer.format == "AUCTION" and offer.bids:
@@ -428,10 +454,19 @@ def create_product_offer(emu: Emulator, ctx: Ctx) -> httpx.Response:
 
 
 def list_offer_events(emu: Emulator, ctx: Ctx) -> httpx.Response:
+    try:
+        return _offer_events(emu, ctx)
+    except ApiError as exc:
+        exc.media_type = "application/json"  # as SPEC getOfferEvents declares its 400
+        raise
+
+
+def _offer_events(emu: Emulator, ctx: Ctx) -> httpx.Response:
     limit = int_param(ctx, "limit", 100, 1, 1000, status=400)
     start = ctx.q("from")
     after = decode_offer_event_id(start) if start else 0
     types = set(ctx.qlist("type"))
+    check_enum("type", sorted(types), OFFER_EVENT_TYPES, 400)
     events = [
         e
         for e in emu.offer_events

@@ -29,6 +29,11 @@ DURATION_RE = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?)?$")
 
 
 def get_offer(emu: Emulator, ctx: Ctx, offer_id: str) -> Offer:
+    if not re.fullmatch(r"[0-9]+", offer_id):
+        # SPEC getProductOffer 400 "Invalid offer ID format"; ids are numeric.
+        raise ApiError(
+            400, "VALIDATION_ERROR", f"Invalid offer id: {offer_id}", path="offerId"
+        )
     offer = emu.offers.get(offer_id)
     if offer is None or offer.archived:
         # api-notes §7: archived offers answer 404 OfferNotFoundException.

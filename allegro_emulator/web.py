@@ -34,8 +34,10 @@ class ApiError(Exception):
         user_message: str | None = None,
         details: str | None = None,
         metadata: dict[str, str] | None = None,
+        media_type: str = MEDIA_TYPE,
     ):
         super().__init__(message)
+        self.media_type = media_type
         self.status = status
         self.code = code
         self.message = message
@@ -201,6 +203,24 @@ def parse_dt(
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def check_enum(
+    name: str,
+    values: list[str],
+    allowed: tuple[str, ...],
+    status: int,
+) -> None:
+    """An enum filter with a value the SPEC does not list is refused, not
+    answered with nothing."""
+    bad = [value for value in values if value not in allowed]
+    if bad:
+        raise ApiError(
+            status,
+            "VALIDATION_ERROR",
+            f"Invalid value of '{name}': {bad[0]}",
+            path=name,
+        )
 
 
 def money_str(value: str | int | float | Decimal) -> str:

@@ -56,6 +56,15 @@ def response_schema(
     return {"$ref": "#/components/schemas/ErrorsHolder"}
 
 
+def response_media_types(
+    spec: dict[str, Any], path: str, method: str, status: int
+) -> list[str]:
+    """The media types the spec declares for one response (often none)."""
+    op = spec["paths"][path][method.lower()]
+    resp = _deref(spec, op["responses"][str(status)])
+    return sorted(resp.get("content") or {})
+
+
 def validate(instance: Any, schema: dict[str, Any]) -> None:
     from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 

@@ -26,6 +26,7 @@ from .conftest import World, make_world
 from .spec import (
     component,
     load_spec,
+    response_media_types,
     response_schema,
     spec_path,
     undeclared_keys,
@@ -185,6 +186,18 @@ CASES: list[Case] = [
         400,
     ),
     (
+        "/sale/offers",
+        "get",
+        lambda w, i: w.api.get("/sale/offers", params={"publication.status": "X"}),
+        400,
+    ),
+    (
+        "/sale/product-offers/{offerId}",
+        "get",
+        lambda w, i: w.api.get("/sale/product-offers/not-an-id"),
+        400,
+    ),
+    (
         "/sale/product-offers/{offerId}",
         "get",
         lambda w, i: w.api.get(f"/sale/product-offers/{i['offer']}"),
@@ -256,7 +269,9 @@ CASES: list[Case] = [
         "/sale/product-offers/{offerId}",
         "patch",
         lambda w, i: w.api.patch(
-            f"/sale/product-offers/{i['auction']}", json={"name": "Inna"}, headers=JSON
+            f"/sale/product-offers/{i['auction']}",
+            json={"name": "Inna nazwa aukcji"},
+            headers=JSON,
         ),
         422,
     ),
@@ -298,10 +313,10 @@ CASES: list[Case] = [
         "/sale/product-offers/{offerId}",
         "patch",
         lambda w, i: w.api.patch(
-            start_async_patch(w, i["ended"], {"name": "Koniec 2"}).rsplit(
+            start_async_patch(w, i["ended"], {"name": "Koniec aukcji 2"}).rsplit(
                 "/operations/", 1
             )[0],
-            json={"name": "Koniec 3"},
+            json={"name": "Koniec aukcji 3"},
             headers=JSON,
         ),
         409,
@@ -375,6 +390,12 @@ CASES: list[Case] = [
         "/sale/offer-events",
         "get",
         lambda w, i: w.api.get("/sale/offer-events", params={"limit": 0}),
+        400,
+    ),
+    (
+        "/sale/offer-events",
+        "get",
+        lambda w, i: w.api.get("/sale/offer-events", params={"type": "X"}),
         400,
     ),
     (
@@ -760,6 +781,12 @@ def test_response_matches_spec(
         if status == 303:
             assert re.search(r"/sale/product-offers/\d+$", resp.headers["Location"])
         return
+    declared = response_media_types(spec, path, method, status)
+    media = resp.headers["content-type"]
+    if declared:
+        assert media in declared, (media, declared)
+    elif status == 401:
+        assert media == "application/json"
     body = resp.json()
     schema = response_schema(spec, path, method, status)
     validate(body, schema)
@@ -792,7 +819,7 @@ def test_offer_events_match_their_discriminated_schemas(spec: dict[str, Any]) ->
     emu.bid(auction, "6", "b1")
     patch = {
         "sellingMode": {"price": {"amount": "11.00", "currency": "PLN"}},
-        "name": "A2",
+        "name": "Kubek ceramiczny A2",
     }
     world.api.patch(f"/sale/product-offers/{a}", json=patch, headers=JSON)
     emu.purchase(a, 2)  # stock change + OFFER_ENDED (EMPTY_STOCK)

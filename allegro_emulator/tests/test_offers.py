@@ -173,9 +173,9 @@ def test_auction_with_bids_freezes_name_and_price(world: World) -> None:
     ids = seed_offers(world)
     world.emu.bid(ids["auc"], "55", "bidder1")
     url = f"/sale/product-offers/{ids['auc']}"
-    assert patch_json(world.api, url, {"name": "Nowa"}).json()["errors"][0]["code"] == (
-        "IllegalChangeOfferName"
-    )
+    assert patch_json(world.api, url, {"name": "Nowa nazwa aukcji"}).json()["errors"][
+        0
+    ]["code"] == ("IllegalChangeOfferName")
     price = {"sellingMode": {"startingPrice": {"amount": "1", "currency": "PLN"}}}
     assert patch_json(world.api, url, price).status_code == 422
     listing = world.api.get("/sale/offers", params={"offer.id": ids["auc"]}).json()[
@@ -360,8 +360,65 @@ def test_patch_async_mode_202_operation_and_409(world_factory) -> None:
 
 def test_patch_validation_happens_before_anything_changes(world: World) -> None:
     oid = world.emu.add_offer(world.seller_id, "A", quantity=5, status="ENDED")
-    body = {"stock": {"available": 0}, "publication": {"status": "ACTIVE"}, "name": "B"}
+    body = {
+        "stock": {"available": 0},
+        "publication": {"status": "ACTIVE"},
+        "name": "Kubek ceramiczny B",
+    }
     resp = patch_json(world.api, f"/sale/product-offers/{oid}", body)
     assert resp.status_code == 422
     offer = world.emu.offer(oid)
     assert (offer["stock"]["available"], offer["name"]) == (5, "A")
+
+
+def test_invalid_offer_filters_ids_names_and_amounts_are_refused(
+    world: World,
+) -> None:
+    ids = seed_offers(world)
+    url = f"/sale/product-offers/{ids['a']}"
+    listed = world.api.get("/sale/offers", params={"publication.status": "LIVE"})
+    assert listed.status_code == 400
+    assert listed.json()["errors"][0]["path"] == "publication.status"
+    assert listed.headers["content-type"] == MEDIA_TYPE
+    events = world.api.get("/sale/offer-events", params={"type": "OFFER_SOLD"})
+    assert events.status_code == 400
+    assert events.json()["errors"][0]["path"] == "type"
+    # SPEC getOfferEvents declares its 400 as application/json.
+    assert events.headers["content-type"] == "application/json"
+    for path in ("/sale/product-offers/abc", "/sale/product-offers/12a/parts"):
+        malformed = world.api.get(path, params={"include": "stock"})
+        assert malformed.status_code == 400, path
+        assert malformed.json()["errors"][0]["path"] == "offerId"
+    assert world.api.get("/sale/product-offers/1").status_code == 404
+    for name in ("Kubek duży", "K" * 76, "Kubek 300 ml"[:11]):
+        refused = patch_json(world.api, url, {"name": name})
+        assert refused.status_code == 422, name
+        assert refused.json()["errors"][0]["path"] == "name"
+    price = {"sellingMode": {"price": {"amount": 12.5, "currency": "PLN"}}}
+    refused = patch_json(world.api, url, price)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["path"] == "sellingMode.price.amount"
+    offer = world.emu.offer(ids["a"])
+    assert (offer["name"], offer["sellingMode"]["price"]["amount"]) == (
+        "Kubek",
+        "10.00",
+    )
+    # At the limits, and a string amount, are taken.
+    for name in ("K" * 12, "K" * 75):
+        assert patch_json(world.api, url, {"name": name}).status_code == 200
+    price["sellingMode"]["price"]["amount"] = "12.50"  # type: ignore[index]
+    assert patch_json(world.api, url, price).status_code == 200
+    assert world.emu.offer(ids["a"])["sellingMode"]["price"]["amount"] == "12.50"
+
+
+def test_401_carries_the_media_type_the_spec_declares(world: World) -> None:
+    ids = seed_offers(world)
+    stranger = world.client_for("nobody")
+    vendor = stranger.get(f"/sale/product-offers/{ids['a']}")
+    plain = stranger.get("/sale/offer-events")
+    undeclared = stranger.get("/order/events")
+    assert [r.status_code for r in (vendor, plain, undeclared)] == [401, 401, 401]
+    assert vendor.headers["content-type"] == MEDIA_TYPE
+    assert plain.headers["content-type"] == "application/json"
+    assert undeclared.headers["content-type"] == "application/json"
+    assert vendor.json()["error"] == "invalid_token"
