@@ -196,7 +196,9 @@ def dispatch_order(order: Order, request: DispatchRequest | None = None) -> Disp
             raise NotDispatchable({"lines": _("Some lines were dispatched meanwhile.")})
         for line in lines:
             if line.stock_item_id is not None:
-                stock.consume(line.allocation_reference, order_reason(locked))
+                stock.consume(
+                    line.allocation_reference, order_reason(locked), request.actor
+                )
         left = OrderLine.objects.filter(order=locked, dispatch__isnull=True).exists()
         if not left:
             locked.status = Order.Status.DISPATCHED

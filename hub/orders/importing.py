@@ -26,7 +26,7 @@ from hub.orders.dispatching import cancelled_after_dispatch
 from hub.orders.history import history
 from hub.orders.linking import Catalog, LineKey
 from hub.orders.models import Order, OrderEvent, OrderLine
-from hub.orders.stock import allocate_line, release_order
+from hub.orders.stock import allocate_line, order_reason, release_order
 from hub.text.message import Message, labels, money, status
 
 # Fields whose change is worth a line in the order's history (field → label code).
@@ -159,7 +159,7 @@ def _fill_new_order(
                 # A new line holds no allocation yet: no need to look for one.
                 stock.allocate(
                     line.stock_item, account.location, line.quantity,
-                    line.allocation_reference,
+                    line.allocation_reference, order_reason(order), account.source,
                 )  # fmt: skip
     unlinked = _store_unlinked_flag(order, lines)
     counts.unlinked_lines += unlinked
@@ -354,7 +354,7 @@ def _save_lines(
     keep = {line.external_id for line in data.lines}
     for external_id, old in old_lines.items():
         if external_id not in keep:
-            stock.release(old.allocation_reference)
+            stock.release(old.allocation_reference, order_reason(order), account.source)
             old.delete()
             changed = True
     return lines, changed

@@ -5,17 +5,20 @@ from __future__ import annotations
 from django.db import transaction
 
 from hub.catalog import stock
+from hub.catalog import texts as catalog_texts
 from hub.catalog.models import Allocation, Location
 from hub.orders.models import Order, OrderLine
+from hub.text.message import Message
 
 
 def order_location(order: Order) -> Location:
     return order.location or stock.default_location()
 
 
-def order_reason(order: Order) -> str:
-    """How an order's stock changes are labelled in the item's stock history."""
-    return f"order {order.external_id}"
+def order_reason(order: Order) -> Message:
+    """How an order's stock changes are labelled in the item's stock history
+    (the order's pk lets the item page link to it)."""
+    return Message(catalog_texts.ORDER, order=order.external_id, id=order.pk)
 
 
 def allocate_line(line: OrderLine) -> bool:
