@@ -294,6 +294,46 @@ def allocate(
     return True
 
 
+def allocate_many(promises: Iterable[tuple[int, int, int, str, str]]) -> None:
+    """Promise many new references at once: (item id, location id, quantity,
+    reference, reason). For references that hold nothing yet (e.g. new order
+    lines); a reference already held fails the whole batch (IntegrityError)."""
+    promises = list(promises)
+    if any(quantity <= 0 for _item, _location, quantity, _ref, _why in promises):
+        raise ValueError("an allocation must be for at least one unit")
+    Allocation.objects.bulk_create(
+        Allocation(item_id=item, location_id=location, quantity=quantity,
+                   reference=reference)
+        for item, location, quantity, reference, _why in promises
+    )  # fmt: skip
+    StockChange.objects.bulk_create(
+        StockChange(item_id=item, location_id=location, allocated_delta=quantity,
+                    reason=_reason(why or reference))
+        for item, location, quantity, reference, why in promises
+    )  # fmt: skip
+
+
+def release_many(allocations: Iterable[tuple[Allocation, str]]) -> None:
+    """Drop these promises (allocations read in this transaction, with the
+    reason for each); only the ones this call deletes are recorded."""
+    by_pk = {allocation.pk: (allocation, why) for allocation, why in allocations}
+    if not by_pk:
+        return
+    gone = set(
+        Allocation.objects.filter(pk__in=list(by_pk)).values_list("pk", flat=True)
+    )
+    Allocation.objects.filter(pk__in=list(gone)).delete()
+    StockChange.objects.bulk_create(
+        StockChange(
+            item_id=allocation.item_id, location_id=allocation.location_id,
+            allocated_delta=-allocation.quantity,
+            reason=_reason(why or allocation.reference),
+        )
+        for pk, (allocation, why) in by_pk.items()
+        if pk in gone
+    )  # fmt: skip
+
+
 def release(reference: str, reason: str = "") -> bool:
     """Drop the promise under reference; False if there was none."""
     with transaction.atomic():

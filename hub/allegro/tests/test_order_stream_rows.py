@@ -217,8 +217,12 @@ def _rows(name: str, channel: Channel, client: AllegroClient) -> dict[str, Any]:
         ),
         "stock_changes": _sorted(
             [
-                c.item.sku, c.location.name, c.on_hand_before, c.on_hand_after,
-                c.allocated_delta, reference(c.reason),
+                c.item.sku,
+                c.location.name,
+                c.on_hand_before,
+                c.on_hand_after,
+                c.allocated_delta,
+                reference(c.reason),
             ]  # fmt: skip
             for c in StockChange.objects.select_related("item", "location")
         ),
