@@ -189,6 +189,7 @@ INSTALLED_APPS = [
     "hub.jobs",
     "hub.api",
     "hub.web",
+    "hub.demo",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ from hub.catalog.rows import RowError, RowsInvalid
 
 pytestmark = pytest.mark.django_db
 
-DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo_stock.csv"
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "fixtures" / "demo_stock.csv"
 
 
 def levels() -> dict[tuple[str, str], int]:

@@ -11,15 +11,21 @@ from typing import Any
 import httpx
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import TransientError
 from hub.allegro.models import Channel
-from hub.allegro.tests.fixtures import HubEmulator, make_channel, token_grants
+from hub.allegro.tests.fixtures import (
+    HubEmulator,
+    make_channel,
+    make_emulator,
+    token_grants,
+)
 from hub.jobs import schedule
 from hub.jobs.models import FlowRun, FlowState
-from hub.jobs.registry import Flow, FlowResult, Progress, get_flow
+from hub.jobs.registry import FLOWS, Flow, FlowResult, Progress, get_flow
 from hub.jobs.runner import Runner
 from hub.orders.models import Order
 
@@ -232,6 +238,79 @@ def test_a_revoked_channel_stops_while_the_others_carry_on(
         for r in emulator.request_log[requests_after:]
         if r.get("path") == "/auth/oauth/token"
     ]
+
+
+def test_a_revoked_channel_shows_reconnect_and_leaves_allegro_alone_under_all_flows(
+    emulator: HubEmulator,
+    instant_retries: dict[str, Any],
+    logged_in_client: Any,
+    settings,
+):
+    """Every registered flow runs every second. The revoked channel's seller is
+    on an Allegro of its own, so every request the hub sends for it is counted."""
+    settings.HUB_SYNC_INTERVALS = {flow.name: 1 for flow in FLOWS}
+    revoked_allegro = make_emulator()
+    good = make_channel(emulator, name="Good")
+    bad = make_channel(revoked_allegro, name="Revoked", url="http://other.emulator")
+    revoked_allegro.revoke_tokens(revoked_allegro.seller_id)
+    Channel.objects.filter(pk=bad.pk).update(
+        access_token_expires_at=None, access_token_encrypted=""
+    )
+    offer = emulator.add_offer(emulator.seller_id, "Kubek", quantity=5)
+    allegro = {good.pk: emulator, bad.pk: revoked_allegro}
+
+    def clients(channel: Channel) -> AllegroClient:
+        return client_for_channel(
+            channel, transport=allegro[channel.pk].transport, **instant_retries
+        )
+
+    runner = Runner(tick=0.02, client_factory=clients)
+    runner.start()
+    try:
+        wait_for(lambda: Channel.objects.get(pk=bad.pk).needs_reconnect)
+        wait_for(
+            lambda: (
+                not FlowState.objects.filter(lease_owner__gt="")
+                .exclude(channel=good)
+                .exists()
+            )
+        )
+        refused = len(revoked_allegro.request_log)
+        bad_runs = FlowRun.objects.filter(channel=bad).count()
+        form = emulator.purchase(offer)
+        wait_for(lambda: Order.objects.filter(external_id=form).exists(), timeout=15)
+        good_runs = FlowRun.objects.filter(channel=good, outcome="ok").count()
+        wait_for(
+            lambda: (
+                FlowRun.objects.filter(channel=good, outcome="ok").count()
+                >= good_runs + 2 * len(FLOWS)
+            ),
+            timeout=30,
+        )
+        page = logged_in_client.get("/").content.decode()
+    finally:
+        runner.stop()
+        connection.close()
+
+    # The revoked channel: a refused token or two (flows that started together),
+    # then not one request more, whatever the flows' intervals.
+    assert 1 <= refused <= len(FLOWS)
+    assert len(revoked_allegro.request_log) == refused
+    assert all(r["path"] == "/auth/oauth/token" for r in revoked_allegro.request_log)
+    # Each flow ran at most once for it (those with nothing to ask Allegro
+    # succeed), none again once it needed a reconnect.
+    assert FlowRun.objects.filter(channel=bad).count() == bad_runs <= len(FLOWS)
+    assert FlowRun.objects.filter(channel=bad, outcome="failed").exists()
+    # The other channel carried on with every flow.
+    assert Order.objects.get().external_id == form
+    assert {r.flow for r in FlowRun.objects.filter(channel=good, outcome="ok")} == {
+        flow.name for flow in FLOWS
+    }
+    # The seller sees which one to reconnect, and only that one.
+    config = reverse("channel_config", args=[bad.pk])
+    assert f'href="{config}" id="reconnect-{bad.pk}"' in page
+    assert f'id="reconnect-{good.pk}"' not in page
+    assert page.count("needs reconnect") == 1
 
 
 def refresh(emulator: HubEmulator, token: str) -> httpx.Response:

@@ -1,8 +1,10 @@
-"""`allegro-hub demo`: setup, the emulator-backed channel, restarts, the sync pass.
+"""`allegro-hub demo`: setup, the emulator-backed channel, restarts.
 
 The runtime runs for real: the emulator over HTTP on a free port, the hub talking
-to it through the Allegro client. The background loops are left off (interval 0)
-so each test drives buyers and sync passes itself.
+to it through the Allegro client. The buyers are left off (interval 0) and each
+test runs the orders flow itself, through the runner's own code
+(hub.jobs.execute.run_flows_now, what `allegro-hub sync` runs); the demo under
+the embedded runner is in test_demo_runner.py.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import csv
 import io
 import json
 import socket
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -33,12 +34,14 @@ from hub.allegro.models import Channel, SyncCursor
 from hub.allegro.sync.orders import JOURNAL
 from hub.catalog import stock
 from hub.catalog.models import StockItem
+from hub.demo import runtime as demo_runtime
+from hub.demo.management.commands.demo import DEMO_STOCK
+from hub.demo.management.commands.demo import Command as DemoCommand
+from hub.demo.runtime import RunningDemo, start_demo
+from hub.jobs.execute import run_flows_now
+from hub.jobs.models import FlowRun
+from hub.jobs.registry import get_flow
 from hub.orders.models import Order
-from hub.web import demo_runtime
-from hub.web.demo_runtime import RunningDemo, start_demo
-from hub.web.demo_sync import SyncLoop, sync_pass
-from hub.web.management.commands.demo import DEMO_STOCK
-from hub.web.management.commands.demo import Command as DemoCommand
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +63,6 @@ def run_demo(demo_setup: None, tmp_path: Path) -> Iterator[StartDemo]:
         kwargs: dict[str, object] = {
             "emulator_port": 0,
             "buyers_interval": 0,
-            "sync_interval": 0,
             "dump_path": tmp_path / "emulator.json",
         }
         demo = start_demo(**(kwargs | options))  # type: ignore[arg-type]
@@ -70,6 +72,19 @@ def run_demo(demo_setup: None, tmp_path: Path) -> Iterator[StartDemo]:
     yield start
     for demo in running:
         demo.stop()
+
+
+def sync_orders() -> list[str]:
+    """One run of the orders flow for every channel; the summaries of the runs
+    that found something (as the runner records them)."""
+    lines = []
+    for channel in Channel.objects.order_by("pk"):
+        [(_flow, run)] = run_flows_now(channel, [get_flow("orders")])
+        assert run is not None
+        assert run.outcome == FlowRun.Outcome.OK, run.error
+        if run.counts["events"] or run.counts["backfilled"]:
+            lines.append(f"{channel.name} · {run.summary}")
+    return lines
 
 
 def offer_id(demo: RunningDemo, sku: str) -> str:
@@ -185,7 +200,7 @@ def test_first_start_connects_the_channel_and_imports_the_history(
     assert demo.emu.checkout_forms
     assert abs(demo.emu.clock.now() - timezone.now()) < timedelta(minutes=1)
 
-    lines = sync_pass()
+    lines = sync_orders()
 
     assert len(lines) == 1
     assert lines[0].startswith("Allegro Demo · orders: ")
@@ -197,12 +212,12 @@ def test_buyers_then_one_pass_creates_orders_that_reserve_stock(
 ) -> None:
     demo = run_demo(history_steps=0)
     assert not demo.emu.checkout_forms
-    assert sync_pass() == []  # first pass: the journal starts, nothing to read
+    assert sync_orders() == []  # first pass: the journal starts, nothing to read
     buyers = BuyerSimulator(demo.emu, BuyerConfig(seed=3))
     done = [buyers.step() for _ in range(12)]
     assert any(step and " bought " in step for step in done)
 
-    sync_pass()
+    sync_orders()
 
     assert_hub_matches_emulator(demo)
     assert Order.objects.count() == len(demo.emu.checkout_forms) > 0
@@ -210,15 +225,15 @@ def test_buyers_then_one_pass_creates_orders_that_reserve_stock(
 
 def test_one_purchase_is_one_order_with_stock_allocated(run_demo: StartDemo) -> None:
     demo = run_demo(history_steps=0)
-    sync_pass()
+    sync_orders()
     form_id = demo.emu.purchase(offer_id(demo, "DEMO-003"), 2)
     demo.emu.pay(form_id)
 
-    lines = sync_pass()
+    lines = sync_orders()
 
     assert lines == [
-        "Allegro Demo · orders: 1 new, 0 updated, 0 cancelled (3 events, "
-        "0 from backfill, 0 lines not linked)"
+        "Allegro Demo · orders: 1 new, 0 updated, 0 unchanged (3 events, 1 "
+        "checkout forms read, 0 from backfill); 0 cancelled; 0 lines not linked"
     ]
     order = Order.objects.get()
     assert (order.external_id, order.sub_source, order.paid) == (
@@ -228,7 +243,7 @@ def test_one_purchase_is_one_order_with_stock_allocated(run_demo: StartDemo) -> 
     )
     assert stock.allocated(item("DEMO-003")) == 2
     assert stock.available(item("DEMO-003")) == 300 - 2
-    assert sync_pass() == []  # nothing new: no second order, no line
+    assert sync_orders() == []  # nothing new: no second order, no line
     assert Order.objects.count() == 1
 
 
@@ -236,10 +251,10 @@ def test_unpaid_order_total_has_the_delivery_once_the_buyer_chose_it(
     run_demo: StartDemo,
 ) -> None:
     demo = run_demo(history_steps=0)
-    sync_pass()
+    sync_orders()
     form_id = demo.emu.purchase(offer_id(demo, "DEMO-004"), 2)  # 2 × 24.50
 
-    sync_pass()
+    sync_orders()
 
     order = Order.objects.get()
     assert (order.channel_status, order.paid) == ("BOUGHT", False)
@@ -253,7 +268,7 @@ def test_unpaid_order_total_has_the_delivery_once_the_buyer_chose_it(
     cost = Decimal(delivery["cost"]["amount"])
     assert cost in (Decimal("15.99"), Decimal("17.99"))
 
-    sync_pass()
+    sync_orders()
 
     order.refresh_from_db()
     assert order.channel_status == "FILLED_IN"
@@ -263,7 +278,7 @@ def test_unpaid_order_total_has_the_delivery_once_the_buyer_chose_it(
         delivery["method"]["name"],
     )
     demo.emu.pay(form_id)
-    sync_pass()
+    sync_orders()
     order.refresh_from_db()
     assert (order.paid, order.total) == (True, Decimal("49.00") + cost)
 
@@ -321,19 +336,6 @@ def test_demo_stock_matches_the_seed_and_lasts_hours(tmp_path: Path) -> None:
     assert Decimal(auction_sale.line_items[0].price) == top
 
 
-def test_pass_skips_disabled_and_disconnected_channels(run_demo: StartDemo) -> None:
-    demo = run_demo(history_steps=0)
-    Channel.objects.update(enabled=False)
-    demo.emu.clear_requests()
-
-    assert sync_pass() == []
-
-    assert demo.emu.requests == []
-    Channel.objects.update(enabled=True, needs_reconnect=True)
-    assert sync_pass() == []
-    assert demo.emu.requests == []
-
-
 # ---------------------------------------------------------------- restarts
 
 
@@ -341,7 +343,7 @@ def test_second_start_reuses_channel_tokens_and_allegro_state(
     run_demo: StartDemo, tmp_path: Path
 ) -> None:
     first = run_demo()
-    sync_pass()
+    sync_orders()
     first_forms = set(first.emu.checkout_forms)
     first.stop()
     saved = json.loads((tmp_path / "emulator.json").read_text())
@@ -364,7 +366,7 @@ def test_second_start_reuses_channel_tokens_and_allegro_state(
     form_id = second.emu.purchase(offer_id(second, "DEMO-001"), 1)
     assert form_id not in first_forms
 
-    sync_pass()
+    sync_orders()
 
     assert_hub_matches_emulator(second)
     assert Order.objects.count() == len(first_forms) + 1
@@ -374,7 +376,7 @@ def test_fresh_emulator_after_a_lost_state_starts_the_cursors_over(
     run_demo: StartDemo, tmp_path: Path
 ) -> None:
     first = run_demo()
-    sync_pass()
+    sync_orders()
     old_orders = set(Order.objects.values_list("external_id", flat=True))
     first.stop()
     (tmp_path / "emulator.json").unlink()
@@ -387,7 +389,7 @@ def test_fresh_emulator_after_a_lost_state_starts_the_cursors_over(
     assert not SyncCursor.objects.exists()
     assert second.emu.count("POST", TOKEN) == 1  # reconnected with new tokens
     assert not old_orders & set(second.emu.checkout_forms)  # no id reused
-    sync_pass()
+    sync_orders()
     new_orders = set(Order.objects.values_list("external_id", flat=True))
     assert new_orders == old_orders | set(second.emu.checkout_forms)
 
@@ -397,7 +399,7 @@ def test_saved_state_older_than_the_cursor_starts_the_cursors_over(
 ) -> None:
     # The demo was killed: the saved state ends before events the hub has read.
     first = run_demo()
-    sync_pass()
+    sync_orders()
     first.stop()
     ahead = str(first.emu.last_order_event_id + 1)
     SyncCursor.objects.filter(stream=JOURNAL).update(value=ahead)
@@ -406,7 +408,7 @@ def test_saved_state_older_than_the_cursor_starts_the_cursors_over(
 
     assert not second.fresh
     assert second.cursors_reset
-    sync_pass()
+    sync_orders()
     cursor = SyncCursor.objects.get(stream=JOURNAL)
     assert cursor.value == str(second.emu.last_order_event_id)
     assert_hub_matches_emulator(second)
@@ -422,30 +424,6 @@ def test_consent_page_url_opens_the_emulator_authorize_page(
 
     assert page.status_code == 200
     assert 'id="approve"' in page.text
-
-
-# -------------------------------------------------------------- sync loop
-
-
-@pytest.mark.django_db(transaction=True)
-def test_sync_loop_imports_orders_in_the_background_and_stops(
-    run_demo: StartDemo,
-) -> None:
-    demo = run_demo(history_steps=0)
-    loop = SyncLoop(interval=0.05)
-    loop.start()
-    try:
-        form_id = demo.emu.purchase(offer_id(demo, "DEMO-002"), 1)
-        deadline = time.monotonic() + 10
-        while not Order.objects.filter(external_id=form_id).exists():
-            assert time.monotonic() < deadline, "the loop imported nothing"
-            time.sleep(0.05)
-    finally:
-        loop.stop()
-    assert stock.allocated(item("DEMO-002")) == 1
-    requests_after_stop = len(demo.emu.requests)
-    time.sleep(0.2)
-    assert len(demo.emu.requests) == requests_after_stop  # the loop is gone
 
 
 def test_banner_says_when_the_auction_ends(run_demo: StartDemo) -> None:

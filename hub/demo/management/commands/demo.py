@@ -2,8 +2,9 @@
 
 First the setup (safe to run again): each step is a small function in STEPS;
 later features add theirs to the list. Then, unless --setup-only: the built-in
-Allegro emulator, simulated buyers, the channel "Allegro Demo" connected to it,
-a background order sync (hub/web/demo_runtime.py) and the web server.
+Allegro emulator, simulated buyers and the channel "Allegro Demo" connected to it
+(hub/demo/runtime.py), and the hub itself exactly as `allegro-hub run` serves it:
+the web server and the embedded runner (hub/jobs/runner.py) running every flow.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from django.utils.translation import gettext as _
 from hub.allegro.errors import AllegroError
 from hub.catalog import csvio
 from hub.catalog.models import StockItem
-from hub.web import demo_runtime
+from hub.demo import runtime as demo_runtime
+from hub.jobs.registry import flow_names
+from hub.jobs.runner import Runner
 from hub.web.management.commands.run import run
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"  # a local demo on 127.0.0.1; printed on purpose
-DEMO_STOCK = Path(__file__).resolve().parents[3] / "catalog/fixtures/demo_stock.csv"
+DEMO_STOCK = Path(__file__).resolve().parents[2] / "fixtures" / "demo_stock.csv"
 
 
 def migrate(command: BaseCommand) -> None:
@@ -62,6 +65,16 @@ STEPS: list[Callable[[BaseCommand], None]] = [migrate, demo_user, demo_stock]
 
 
 HOST = "127.0.0.1"  # the demo user's password is printed: never listen wider
+# The flows a newcomer watches run this often (seconds) unless HUB_SYNC_INTERVALS
+# says otherwise; the full stock check keeps its own interval.
+QUICK_FLOWS = ("orders", "listings", "inventory", "lifecycle", "tracking")
+
+
+def demo_intervals(every: float, configured: dict[str, int]) -> dict[str, int]:
+    """HUB_SYNC_INTERVALS for the demo: the quick flows every ``every`` seconds,
+    the operator's own settings kept."""
+    quick = {name: max(1, round(every)) for name in flow_names() if name in QUICK_FLOWS}
+    return quick | configured
 
 
 class Command(BaseCommand):
@@ -86,7 +99,8 @@ class Command(BaseCommand):
             "--sync-interval",
             type=float,
             default=10.0,
-            help="seconds between order syncs (0 = none)",
+            help="seconds between runs of the orders, listings, stock and "
+            "ends-and-relists flows (0 = no runner: nothing syncs)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -95,10 +109,16 @@ class Command(BaseCommand):
         if options["setup_only"]:
             return
         demo = self.start(options)
+        runner = Runner() if options["sync_interval"] > 0 else None
+        # This process is the demo: its runner reads the demo's intervals.
+        configured = settings.HUB_SYNC_INTERVALS
+        settings.HUB_SYNC_INTERVALS = demo_intervals(
+            options["sync_interval"], configured
+        )
         previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
         try:
             self.print_banner(demo, options)
-            run(self, HOST, options["port"], threads=8)
+            run(self, HOST, options["port"], threads=8, runner=runner)
         except OSError as exc:  # the hub's port is taken
             raise CommandError(
                 _("Cannot serve the hub on port %(port)s (%(why)s). Use --port.")
@@ -106,6 +126,7 @@ class Command(BaseCommand):
             ) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
+            settings.HUB_SYNC_INTERVALS = configured
             demo.stop()
             self.stdout.write(
                 _("Demo stopped. The emulator's Allegro account is saved in %(path)s.")
@@ -117,7 +138,6 @@ class Command(BaseCommand):
             return demo_runtime.start_demo(
                 emulator_port=options["emulator_port"],
                 buyers_interval=options["buyers_interval"],
-                sync_interval=options["sync_interval"],
                 dump_path=Path(settings.DATA_DIR) / demo_runtime.DUMP_FILE,
             )
         except OSError as exc:
@@ -186,8 +206,8 @@ class Command(BaseCommand):
         if options["sync_interval"] > 0:
             lines.append(
                 _(
-                    "  Sync:      orders are downloaded every %(s)s s; new ones "
-                    "reserve stock (logged below)"
+                    "  Sync:      the hub's runner, as in `allegro-hub run`: orders, "
+                    "listings, stock, ends and relists every %(s)s s (logged below)"
                 )
                 % {"s": f"{options['sync_interval']:g}"}
             )

@@ -7,7 +7,9 @@
   database does.
 - The buyer simulator: a purchase, payment, cancellation or bid every few seconds.
 - The channel "Allegro Demo", pointed at the emulator and connected as demo-seller.
-- The background order sync (hub/web/demo_sync.py).
+
+The hub's side is not the demo's: the command serves it with the same server
+and embedded runner as `allegro-hub run` (hub/web/management/commands/run.py).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from hub import crypto
 from hub.allegro import auth, connection
 from hub.allegro.models import Channel, SyncCursor
 from hub.allegro.sync.orders import JOURNAL
-from hub.web.demo_sync import SyncLoop
 
 log = logging.getLogger("hub.demo")
 
@@ -234,13 +235,10 @@ class RunningDemo:
     cursors_reset: bool
     dump_path: Path
     buyers: BuyerSimulator
-    sync_loop: SyncLoop | None
     _stop_server: Callable[[], None]
 
     def stop(self) -> None:
-        """Stop the loops, save the emulator's state, then close its server."""
-        if self.sync_loop is not None:
-            self.sync_loop.stop()
+        """Stop the buyers, save the emulator's state, then close its server."""
         self.buyers.stop()
         try:
             save_emulator(self.emu, self.dump_path)
@@ -252,13 +250,12 @@ def start_demo(
     *,
     emulator_port: int,
     buyers_interval: float,
-    sync_interval: float,
     dump_path: Path,
     history_steps: int = HISTORY_STEPS,
 ) -> RunningDemo:
-    """Start the emulator, the channel, the buyers and the sync loop.
+    """Start the emulator, connect the channel, start the buyers.
 
-    An interval of 0 leaves that loop off (the emulator and channel still start).
+    A buyers interval of 0 leaves them off (the emulator and channel still start).
     """
     emu = new_emulator()
     fresh = load_emulator(emu, dump_path, history_steps=history_steps)
@@ -276,10 +273,6 @@ def start_demo(
     )
     if buyers_interval > 0:
         buyers.start()
-    sync_loop = None
-    if sync_interval > 0:
-        sync_loop = SyncLoop(sync_interval)
-        sync_loop.start()
     return RunningDemo(
         emu=emu,
         emulator_url=emulator_url,
@@ -289,6 +282,5 @@ def start_demo(
         cursors_reset=cursors_reset,
         dump_path=dump_path,
         buyers=buyers,
-        sync_loop=sync_loop,
         _stop_server=stop_server,
     )

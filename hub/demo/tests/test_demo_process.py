@@ -1,0 +1,122 @@
+"""`allegro-hub demo` as a real process on a fresh installation: its orders come
+through the hub's embedded runner (the one `allegro-hub run` starts), not a loop
+of the demo's own; SIGTERM stops the runner, saves the emulator and exits 0."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from hub.allegro.tests.installation import HUB, fresh_installation, hub
+
+RUNS = """
+import json
+from hub.jobs.models import FlowRun
+runs = {(r.flow, r.trigger, r.outcome) for r in FlowRun.objects.all()}
+print(json.dumps(sorted(runs)))
+"""
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out: {what}"
+        time.sleep(0.3)
+
+
+def orders(env: dict[str, str]) -> set[str]:
+    listed = hub(env, "orders", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    return {row["external_id"] for row in json.loads(listed.stdout)}
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    with fresh_installation("sqlite", tmp_path, "hub_demo") as env:
+        process = subprocess.Popen(
+            [HUB, "demo", "--port", "0", "--emulator-port", "0"]
+            + ["--buyers-interval", "0", "--sync-interval", "1"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            yield process, env
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+
+def read_until(process: subprocess.Popen[str], pattern: str) -> re.Match[str]:
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        found = re.search(pattern, line)
+        if found:
+            return found
+    raise AssertionError(f"{pattern} never printed:\n{''.join(seen)}")
+
+
+def control(emulator: str, action: str, **kwargs: Any) -> Any:
+    if kwargs:
+        answer = httpx.post(f"{emulator}/__control/{action}", json=kwargs, timeout=10)
+    else:
+        answer = httpx.get(f"{emulator}/__control/{action}", timeout=10)
+    answer.raise_for_status()
+    return answer.json()["result"]
+
+
+def test_the_demo_syncs_through_the_embedded_runner_and_stops_cleanly(
+    demo: tuple[subprocess.Popen[str], dict[str, str]],
+) -> None:
+    process, env = demo
+    emulator = read_until(process, r"emulator on (http://\S+)").group(1)
+    web = read_until(process, r"running on (http://\S+)").group(1).rstrip("/")
+    assert httpx.get(f"{web}/login/", timeout=10).status_code == 200
+
+    # The day of history the demo played before the hub first looked.
+    history = {cf["id"] for cf in control(emulator, "dump")["checkout_forms"]}
+    assert history
+    wait_for(lambda: orders(env) == history, 60, "the history imported")
+    offer = next(
+        o["id"]
+        for o in control(emulator, "dump")["offers"]
+        if o["external_id"] == "DEMO-002"
+    )
+    form = control(emulator, "purchase", offer_id=offer, quantity=1)
+    wait_for(lambda: form in orders(env), 30, "a new order imported")
+
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Demo stopped." in out
+    assert "Runner started" in err
+    assert "Runner stopped" in err
+    assert "Traceback" not in err
+    saved = json.loads((Path(env["HUB_DATA_DIR"]) / "demo-emulator.json").read_text())
+    assert form in {cf["id"] for cf in saved["checkout_forms"]}
+    # Every flow ran on the runner's schedule; none failed.
+    done = hub(env, "shell", "-c", RUNS)
+    assert done.returncode == 0, done.stderr
+    runs = {tuple(run) for run in json.loads(done.stdout.strip().splitlines()[-1])}
+    assert {flow for flow, _trigger, _outcome in runs} >= {
+        "orders",
+        "listings",
+        "inventory",
+        "lifecycle",
+    }
+    assert {outcome for _flow, _trigger, outcome in runs} == {"ok"}
+    assert ("orders", "schedule", "ok") in runs
+    assert orders(env) == history | {form}  # each exactly once, nothing lost
