@@ -58,9 +58,9 @@ class Writes:
     changed_orders: dict[tuple[str, ...], list[Order]] = field(default_factory=dict)
     touched_orders: list[Order] = field(default_factory=list)
     history: list[OrderEvent] = field(default_factory=list)
-    # Lines to promise once they have ids: (line, location id, reason or "").
-    promise: list[tuple[OrderLine, int, str]] = field(default_factory=list)
-    release: list[tuple[Allocation, str]] = field(default_factory=list)
+    # Lines to promise once they have ids: (line, location id, reason, actor).
+    promise: list[tuple[OrderLine, int, Message, str]] = field(default_factory=list)
+    release: list[tuple[Allocation, Message, str]] = field(default_factory=list)
 
 
 def save_batch(
@@ -154,8 +154,9 @@ def _plan_new_order(
     counts.created += 1
     counts.created_ids.append(order.pk)
     if order.status == Order.Status.OPEN:
+        reason = order_reason(order)
         writes.promise.extend(
-            (line, account.location.pk, "")  # reason: the line's reference
+            (line, account.location.pk, reason, account.source)
             for line in lines
             if line.stock_item_id is not None
         )
@@ -278,11 +279,12 @@ def _plan_update(
         order.status = Order.Status.CANCELLED if data.cancelled else Order.Status.OPEN
     old_lines = {line.external_id: line for line in order.lines.all()}
     lines, lines_changed = _plan_lines(account, catalog, order, data, old_lines, writes)
+    reason = order_reason(order)
     for external_id, old in old_lines.items():
         if external_id not in {line.external_id for line in data.lines}:
             allocation = held.pop(old.allocation_reference, None)
             if allocation is not None:
-                writes.release.append((allocation, ""))  # reason: the reference
+                writes.release.append((allocation, reason, account.source))
     if not notes and old_status == order.status and not lines_changed:
         # Nothing the seller sees changed; keep the revision current, so a repeat
         # of the event that announced it costs no read.
@@ -293,7 +295,7 @@ def _plan_update(
         for line in old_lines.values():
             allocation = held.pop(line.allocation_reference, None)
             if allocation is not None:
-                writes.release.append((allocation, order_reason(order)))
+                writes.release.append((allocation, reason, ""))
     if order.status == Order.Status.OPEN:
         _plan_promises(order, lines, held, location_of(order), writes)
     unlinked = sum(1 for line in lines if line.stock_item_id is None)
@@ -367,8 +369,8 @@ def _plan_promises(
                 continue
             # The line changed (relinked, new quantity): promise the new thing.
             del held[line.allocation_reference]
-            writes.release.append((allocation, reason))
-        writes.promise.append((line, location.pk, reason))
+            writes.release.append((allocation, reason, ""))
+        writes.promise.append((line, location.pk, reason, ""))
 
 
 def _note(
@@ -402,9 +404,9 @@ def _write(writes: Writes) -> None:
     update_rows(OrderLine, [*LINE_FIELDS, *LINE_QUIET], writes.changed_lines)
     update_rows(OrderLine, LINE_QUIET, writes.quiet_lines)
     stock.allocate_many(
-        (line.stock_item_id, location, line.quantity, line.allocation_reference, why)
-        for line, location, why in writes.promise
-        if line.stock_item_id is not None
+        (item, location, line.quantity, line.allocation_reference, why, actor)
+        for line, location, why, actor in writes.promise
+        if (item := line.stock_item_id) is not None
     )
     for columns, orders in writes.changed_orders.items():
         for order in orders:

@@ -36,6 +36,7 @@ from hub.allegro.tests.fixtures import HubEmulator, make_channel, make_emulator
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockChange, StockItem
 from hub.orders.models import ImportProblem, Order, OrderEvent, OrderLine
+from hub.text.message import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -222,14 +223,23 @@ def _rows(name: str, channel: Channel, client: AllegroClient) -> dict[str, Any]:
                 c.on_hand_before,
                 c.on_hand_after,
                 c.allocated_delta,
-                reference(c.reason),
-            ]  # fmt: skip
+                _reason(c.reason, reference),
+                c.actor,
+            ]
             for c in StockChange.objects.select_related("item", "location")
         ),
         "problems": _sorted(
             _plain(problem, skip, {}) for problem in ImportProblem.objects.all()
         ),
     }
+
+
+def _reason(reason: Message, reference: Any) -> Any:
+    """A stock change's reason without database ids (an order's pk)."""
+    if reason.text:
+        return reference(reason.text)
+    params = {k: v for k, v in reason.params.items() if k != "id"}
+    return {"code": reason.code, "params": params}
 
 
 def _sorted(rows: Any) -> list[Any]:

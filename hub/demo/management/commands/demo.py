@@ -28,6 +28,7 @@ from hub.catalog.models import StockItem
 from hub.demo import runtime as demo_runtime
 from hub.jobs.registry import flow_names
 from hub.jobs.runner import Runner
+from hub.text import actor
 from hub.web.management.commands.run import run
 
 DEMO_USERNAME = "demo"
@@ -57,7 +58,7 @@ def demo_stock(command: BaseCommand) -> None:
     if StockItem.objects.filter(sku="DEMO-001").exists():
         command.stdout.write(_("Sample stock is already loaded."))
         return
-    result = csvio.import_csv(DEMO_STOCK.read_bytes(), reason="demo set-up")
+    result = csvio.import_csv(DEMO_STOCK.read_bytes(), actor=actor.CLI)
     command.stdout.write(_("Sample stock loaded: %(s)s") % {"s": result.summary()})
 
 
