@@ -257,13 +257,15 @@ def needing_attention() -> QuerySet[Dispatch]:
     )
 
 
-def cancelled_after_dispatch(order: Order) -> int:
-    """The buyer cancelled an order that (partly) left already: every dispatch of
-    it needs the seller's action (stop the parcel, refund); a tracking number
-    not yet sent is held back. Returns how many dispatches were flagged."""
+def cancelled_after_dispatch(order_ids: Sequence[int]) -> int:
+    """The buyer cancelled orders that (partly) left already: every dispatch of
+    them needs the seller's action (stop the parcel, refund); a tracking number
+    not yet sent is held back. One UPDATE; returns how many were flagged."""
+    if not order_ids:
+        return 0
     message = Message(texts.CANCELLED_AFTER_DISPATCH_ACTION)
     return (
-        Dispatch.objects.filter(order=order)
+        Dispatch.objects.filter(order_id__in=order_ids)
         .exclude(state=Dispatch.State.NEEDS_ACTION)
         .update(
             state=Dispatch.State.NEEDS_ACTION,

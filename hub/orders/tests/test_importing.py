@@ -6,11 +6,13 @@ import pytest
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockItem
+from hub.orders import texts
 from hub.orders.dispatching import DispatchRequest, NotDispatchable, dispatch_order
 from hub.orders.importing import save_orders
 from hub.orders.linking import LinkError, link_line_by_hand
-from hub.orders.models import Order, OrderEvent, OrderLine
+from hub.orders.models import Dispatch, Order, OrderEvent, OrderLine
 from hub.orders.tests.conftest import make_account, make_line, make_order
+from hub.text.message import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -263,6 +265,52 @@ def test_dispatched_order_stays_dispatched_when_cancelled_later(
     assert order.status == Order.Status.DISPATCHED
     assert order.channel_status == "CANCELLED"
     assert stock.on_hand(mug, warehouse) == 8
+
+
+def test_a_partly_dispatched_order_changing_keeps_the_dispatched_line_taken(
+    warehouse: Location, mug: StockItem
+):
+    two = [make_line("L-1"), make_line("L-2", quantity=3)]
+    save_orders(make_account(warehouse), [make_order(lines=two)])
+    order = Order.objects.get()
+    first = order.lines.get(external_id="L-1")
+    dispatch_order(order, DispatchRequest(line_ids=[first.pk], confirm_unpaid=True))
+    assert (stock.on_hand(mug, warehouse), stock.available(mug, warehouse)) == (8, 5)
+
+    # Paid, and the second line's quantity changed: planned and saved as a set.
+    changed = [make_line("L-1"), make_line("L-2", quantity=1)]
+    save_orders(make_account(warehouse), [make_order(lines=changed, paid=True)])
+
+    assert Order.objects.get().status == Order.Status.OPEN
+    assert list(Allocation.objects.values_list("reference", "quantity")) == [
+        (order.lines.get(external_id="L-2").allocation_reference, 1)
+    ]  # none again for the line that left
+    assert (stock.on_hand(mug, warehouse), stock.available(mug, warehouse)) == (8, 7)
+
+
+def test_a_partly_dispatched_order_cancelled_needs_action_and_frees_the_rest(
+    warehouse: Location, mug: StockItem
+):
+    two = [make_line("L-1"), make_line("L-2", quantity=3)]
+    save_orders(make_account(warehouse), [make_order("A", lines=two)])
+    save_orders(make_account(warehouse), [make_order("B")])
+    order = Order.objects.get(external_id="A")
+    first = order.lines.get(external_id="L-1")
+    sent = dispatch_order(
+        order, DispatchRequest(line_ids=[first.pk], confirm_unpaid=True)
+    )
+    other = dispatch_order(Order.objects.get(external_id="B"), UNPAID_OK)
+
+    save_orders(make_account(warehouse), [make_order("A", lines=two, cancelled=True)])
+
+    sent.refresh_from_db()
+    other.refresh_from_db()
+    assert Order.objects.get(external_id="A").status == Order.Status.CANCELLED
+    assert sent.state == Dispatch.State.NEEDS_ACTION
+    assert sent.channel_message == Message(texts.CANCELLED_AFTER_DISPATCH_ACTION)
+    assert other.state == Dispatch.State.NOT_SENT  # another order: untouched
+    assert Allocation.objects.count() == 0  # the line still here is released
+    assert stock.on_hand(mug, warehouse) == 6  # what left stays gone
 
 
 def test_allocation_arithmetic_across_orders(warehouse: Location, mug: StockItem):
