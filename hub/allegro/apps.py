@@ -7,4 +7,7 @@ class AllegroConfig(AppConfig):
     name = "hub.allegro"
 
     def ready(self) -> None:
-        from hub.allegro import links  # noqa: F401  registers the order links
+        from hub.allegro import (
+            links,  # noqa: F401  registers the order links
+            usage,  # noqa: F401  and its uses of locations
+        )

@@ -67,6 +67,11 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for option in options.OPTIONS:
             self.fields[option.name] = options.form_field(option)
+        # Built per screen: named in the reader's language, and a code stored
+        # before the list existed stays selectable.
+        currency = self.fields["default_currency"]
+        assert isinstance(currency, forms.ChoiceField)
+        currency.choices = options.currency_choices(self.instance.default_currency)
         if not self.instance.client_secret_encrypted:
             # Nothing stored yet, so "leave empty to keep it" would only confuse.
             self.fields["client_secret"].help_text = _(
@@ -87,7 +92,9 @@ class ChannelForm(forms.ModelForm):
             if option.name not in data:
                 continue  # the field's own check already failed
             try:
-                data[option.name] = options.check_value(option, data[option.name])
+                data[option.name] = options.check_value(
+                    option, data[option.name], getattr(self.instance, option.name)
+                )
             except ValidationError as exc:
                 self.add_error(option.name, exc)
         for name, message in options.combination_errors(data).items():

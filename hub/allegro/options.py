@@ -8,12 +8,12 @@ ARCHITECTURE.md §5 says.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
+from babel.numbers import get_currency_name
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.catalog.models import Location
+from hub.text.formats import locale_name
 
 # api-notes §5.3 (SPEC OfferDuration): BUY_NOW runs 3/5/7/10/20/30 days or, with no
 # duration (null), until sold out; auctions run 1/3/5/7/10 days and never "until
@@ -47,7 +48,11 @@ AUCTION_DURATIONS: list[tuple[str, Promise]] = [
 # Allegro archives an ended offer 60 days after it ends (api-notes §7); a relist
 # scheduled later than 30 days would race that, so we stop there.
 MAX_RELIST_DELAY_MINUTES = 30 * 24 * 60
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+# The base and additional currencies of Allegro's marketplaces (allegro.pl PLN,
+# .cz CZK, .sk EUR, .hu HUF; api-notes §1, GET /marketplaces). A channel's
+# Default Currency is one of these; a code stored before this list (any three
+# letters were allowed) keeps working and stays on offer for that channel.
+CURRENCIES = ("PLN", "CZK", "EUR", "HUF")
 
 TRUE_WORDS = {"1", "true", "yes", "on", "y", "tak"}
 FALSE_WORDS = {"0", "false", "no", "off", "n", "nie"}
@@ -79,8 +84,8 @@ OPTIONS: list[Option] = [
         "default_currency",
         _("Default Currency"),
         _(
-            "The currency of this channel's orders, e.g. PLN. Leave empty to use "
-            "the currency of the account's Allegro marketplace."
+            "The currency of this channel's orders. Leave on “The marketplace's "
+            "currency” to use the currency of the account's Allegro marketplace."
         ),
         "currency",
     ),
@@ -240,7 +245,20 @@ def form_field(option: Option) -> forms.Field:
     if option.kind == "minutes":
         # No min/max here: check_value() gives the one message for both screens.
         return forms.IntegerField(**common)
-    return forms.CharField(required=False, max_length=3, **common)
+    return forms.ChoiceField(required=False, choices=currency_choices(), **common)
+
+
+def currency_choices(current: str = "") -> list[tuple[str, str]]:
+    """The currencies to choose from, named in the reader's language, plus the
+    stored one if it is not among them."""
+    codes = list(CURRENCIES)
+    if current and current not in codes:
+        codes.append(current)
+    locale = locale_name()
+    named = [
+        (code, f"{code} — {get_currency_name(code, locale=locale)}") for code in codes
+    ]
+    return [("", gettext("The marketplace's currency")), *named]
 
 
 def parse_value(option: Option, text: str) -> Any:
@@ -297,8 +315,11 @@ def parse_when(raw: str) -> datetime:
     return moment
 
 
-def check_value(option: Option, value: Any) -> Any:
-    """The value to store for OPTION, or a ValidationError saying what is wrong."""
+def check_value(option: Option, value: Any, current: Any = None) -> Any:
+    """The value to store for OPTION, or a ValidationError saying what is wrong.
+
+    CURRENT is the stored value: one allowed before the rules were stricter is
+    kept (saving a channel never fails on a field the seller did not touch)."""
     if option.kind == "choice" and value not in {code for code, _ in option.choices}:
         allowed = ", ".join(code or gettext("empty") for code, _ in option.choices)
         raise ValidationError(
@@ -312,9 +333,13 @@ def check_value(option: Option, value: Any) -> Any:
         )
     if option.kind == "currency":
         value = (value or "").strip().upper()
-        if value and not CURRENCY_RE.match(value):
+        if value and value not in CURRENCIES and value != current:
             raise ValidationError(
-                gettext("Enter a three-letter currency code such as PLN, or nothing.")
+                gettext(
+                    "Choose one of the marketplaces' currencies (%(codes)s), or "
+                    "nothing for the marketplace's own."
+                )
+                % {"codes": ", ".join(CURRENCIES)}
             )
     if option.kind == "datetime" and value is not None:
         if value > timezone.now():

@@ -12,7 +12,8 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
-from hub.allegro.models import Channel, PendingAction
+from hub.allegro.links import site_of
+from hub.allegro.models import Channel, Listing, PendingAction
 from hub.allegro.sync.progress import ImportProgress, import_progress_by_channel
 from hub.text.message import Message
 
@@ -102,3 +103,25 @@ def channel_statuses() -> list[ChannelStatus]:
         )
         for channel in channels
     ]
+
+
+@dataclass(frozen=True)
+class ItemListing:
+    listing: Listing
+    channel: Channel
+    offer_url: str  # the offer on Allegro; "" for custom URLs (the emulator)
+
+
+def item_listings(item_id: int) -> list[ItemListing]:
+    """The listings linked to a stock item, on every channel (one query)."""
+    listings = (
+        Listing.objects.filter(stock_item_id=item_id)
+        .select_related("channel")
+        .order_by("channel__name", "offer_id")
+    )
+    result = []
+    for listing in listings:
+        site = site_of(listing.channel)
+        url = f"https://{site}/oferta/{listing.offer_id}" if site else ""
+        result.append(ItemListing(listing, listing.channel, url))
+    return result

@@ -9,6 +9,7 @@ urlpatterns = [
     path("add/", views_setup.channel_add, name="channel_add"),
     path("add/allegro/", views_setup.channel_new, name="channel_new"),
     path("<int:pk>/", views_setup.channel_config, name="channel_config"),
+    path("<int:pk>/delete/", views_setup.channel_delete, name="channel_delete"),
     path("<int:pk>/device/", views_oauth.device_page, name="channel_device"),
     path(
         "<int:pk>/lifecycle/",

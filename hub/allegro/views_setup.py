@@ -7,14 +7,18 @@ The seed's Quick Guide (../shared/seed/), step by step: the list, "Add New Chann
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hub.allegro import connection, views_oauth
 from hub.allegro.forms import ChannelForm
+from hub.allegro.links import SOURCE
 from hub.allegro.models import Channel
 from hub.allegro.permissions import channel_manager_required
+from hub.orders.models import ImportProblem, Order
 from hub.web import audit
 
 CHANNEL_FIELDS = [
@@ -101,6 +105,38 @@ def _config(request: HttpRequest, channel: Channel) -> HttpResponse:
         ],
     }
     return render(request, "allegro/channel_config.html", context)
+
+
+@channel_manager_required
+def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks first, saying what goes and what stays: orders are the hub's, kept
+    with the channel's name; its listings, sync state and tokens go."""
+    channel = get_object_or_404(Channel, pk=pk)
+    orders = Order.objects.filter(source=SOURCE, account=str(channel.pk)).count()
+    if request.method == "POST":
+        name = channel.name
+        with transaction.atomic():
+            # Recorded first: the log entry names the object while it exists.
+            audit.record(request, channel, audit.DELETION, "Deleted the channel.")
+            # Forms set aside would wait for a sync that never comes again.
+            ImportProblem.objects.filter(source=SOURCE, account=str(pk)).delete()
+            channel.delete()
+        messages.success(
+            request,
+            ngettext(
+                "Deleted channel %(name)s. Its %(count)d order is kept.",
+                "Deleted channel %(name)s. Its %(count)d orders are kept.",
+                orders,
+            )
+            % {"name": name, "count": orders},
+        )
+        return redirect("channels")
+    context = {
+        "channel": channel,
+        "orders": orders,
+        "listings": channel.listings.count(),
+    }
+    return render(request, "allegro/channel_delete.html", context)
 
 
 def _after_save(request: HttpRequest, channel: Channel, action: str) -> HttpResponse:

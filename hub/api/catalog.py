@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from hub.catalog import stock
+from hub.catalog import stock, texts
 from hub.catalog.models import Location, StockItem
 from hub.catalog.rows import RowsInvalid, apply_rows, parse_ean, parse_sku
+from hub.text import actor
+from hub.text import message as text
 
 router = Router(tags=["stock"])
 
@@ -232,7 +234,8 @@ def set_levels(
         result = apply_rows(
             raw,
             create_items=False,
-            reason=f"API, user {request.user.get_username()}",
+            reason=text.Message(texts.API),
+            actor=actor.of_request(request),
         )
     except RowsInvalid as exc:
         problems = [

@@ -15,8 +15,10 @@ from collections.abc import Iterator, Mapping
 
 from django.utils.translation import gettext as _
 
+from hub.catalog import texts
 from hub.catalog.models import StockItem, StockLevel
 from hub.catalog.rows import COLUMNS, ApplyResult, RowError, RowsInvalid, apply_rows
+from hub.text.message import Message
 
 DELIMITERS = (",", ";", "\t")
 BOM = "\ufeff"
@@ -134,9 +136,9 @@ def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def import_csv(data: bytes, reason: str = "") -> ApplyResult:
+def import_csv(data: bytes, actor: str = "") -> ApplyResult:
     """Read, check and apply a whole file; RowsInvalid (nothing written) if bad."""
-    return apply_rows(read_csv(data), reason=reason)
+    return apply_rows(read_csv(data), reason=Message(texts.CSV_IMPORT), actor=actor)
 
 
 def export_rows() -> Iterator[Mapping[str, object]]:

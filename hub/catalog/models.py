@@ -13,6 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from hub.text.actor import describe
+from hub.text.fields import MessageField
+
 
 class Location(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -131,8 +134,10 @@ class StockChange(models.Model):
     on_hand_after = models.IntegerField(null=True, blank=True)
     # Units promised (+) or no longer promised (−) by this change.
     allocated_delta = models.IntegerField(default=0)
-    # Who or what made it, e.g. "user alice", "API, user bob", "CLI", "order 12".
-    reason = models.CharField(max_length=200, blank=True)
+    # Why (a hub.text message: "CSV import", "Order 1234…"), shown in the
+    # reader's language, and who: "user:alice", "token:ERP", "cli" (hub.text.actor).
+    reason = MessageField()
+    actor = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -140,6 +145,10 @@ class StockChange(models.Model):
             models.Index(fields=["item", "created_at"], name="stock_change_item_time"),
             models.Index(fields=["created_at"], name="stock_change_time"),
         ]
+
+    @property
+    def actor_name(self) -> str:
+        return describe(self.actor)
 
     def __str__(self) -> str:
         change = f"{self.on_hand_before}→{self.on_hand_after}"

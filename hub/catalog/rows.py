@@ -351,7 +351,8 @@ def write_levels(
     item_ids: Mapping[str, int],
     locations: Mapping[str | None, Location],
     result: ApplyResult,
-    reason: str = "",
+    reason: stock.Reason = "",
+    actor: str = "",
 ) -> None:
     wanted: dict[tuple[int, int], int] = {}
     for row in rows:
@@ -371,7 +372,7 @@ def write_levels(
         for (item_id, location_id), quantity in wanted.items()
         if current.get((item_id, location_id)) != quantity
     ]
-    stock.set_levels(changed, reason)
+    stock.set_levels(changed, reason, actor)
     result.levels_changed = len(changed)
     result.levels_unchanged = len(wanted) - len(changed)
 
@@ -392,7 +393,8 @@ def parse_rows(
 def apply_rows(
     raw_rows: Iterable[tuple[int, Mapping[str, object]]],
     create_items: bool = True,
-    reason: str = "",
+    reason: stock.Reason = "",
+    actor: str = "",
 ) -> ApplyResult:
     """Validate every row, then write all of them in one transaction — or nothing.
 
@@ -410,5 +412,5 @@ def apply_rows(
             raise RowsInvalid(sorted(errors, key=lambda e: (e.line, e.field)))
         result = ApplyResult()
         item_ids = upsert_items(rows, existing, result)
-        write_levels(rows, item_ids, locations, result, reason)
+        write_levels(rows, item_ids, locations, result, reason, actor)
     return result

@@ -4,13 +4,15 @@ Every function here is safe to call twice: allocations are keyed by reference,
 levels are changed with UPDATE … SET on_hand = on_hand ± n, never read-modify-write.
 
 Every change writes a StockChange row in the same transaction (the item's stock
-history, and how other apps learn that an item changed). ``reason`` says who or
-what made it ("user alice", "CLI", "order 12"); it is stored as given.
+history, and how other apps learn that an item changed). ``reason`` says why, as a
+hub.text Message (hub.catalog.texts: CSV import, Order 1234…), translated when
+shown; ``actor`` says who ("user:alice", "token:ERP", "cli": hub.text.actor).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from django.db import IntegrityError, connection, transaction
@@ -33,6 +35,7 @@ from hub.catalog.models import (
     StockItem,
     StockLevel,
 )
+from hub.text.message import Message
 
 if TYPE_CHECKING:  # django-stubs is a development dependency only
     from django_stubs_ext import WithAnnotations
@@ -139,6 +142,35 @@ def on_hand_by_item_location(item_ids: Iterable[int]) -> dict[tuple[int, int], i
     }
 
 
+@dataclass(frozen=True)
+class LocationStock:
+    location: Location
+    on_hand: int | None  # None: no level at this location
+    allocated: int
+
+    @property
+    def available(self) -> int:
+        return (self.on_hand or 0) - self.allocated
+
+
+def stock_by_location(item: StockItem) -> list[LocationStock]:
+    """The item's on hand, allocated and available at every location (two queries
+    plus the locations)."""
+    levels = dict(
+        StockLevel.objects.filter(item=item).values_list("location_id", "on_hand")
+    )
+    allocated = dict(
+        Allocation.objects.filter(item=item)
+        .values("location_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("location_id", "total")
+    )
+    return [
+        LocationStock(location, levels.get(location.pk), allocated.get(location.pk, 0))
+        for location in Location.objects.all()
+    ]
+
+
 def allocated_by_item(item_ids: Iterable[int]) -> dict[int, int]:
     """Units promised per item id (all locations); 0 for items with none."""
     ids = list(item_ids)
@@ -167,12 +199,16 @@ def allocated(item: StockItem, location: Location | None = None) -> int:
     return allocations.aggregate(total=Sum("quantity"))["total"] or 0
 
 
-def _reason(text: str) -> str:
-    return text[: StockChange._meta.get_field("reason").max_length]
+Reason = Message | str
+ACTOR_MAX = StockChange._meta.get_field("actor").max_length or 100
 
 
 def set_on_hand(
-    item: StockItem, location: Location, quantity: int, reason: str = ""
+    item: StockItem,
+    location: Location,
+    quantity: int,
+    reason: Reason = "",
+    actor: str = "",
 ) -> StockLevel:
     if quantity < 0:
         raise ValueError("on_hand cannot be negative")
@@ -192,12 +228,15 @@ def set_on_hand(
                 location=location,
                 on_hand_before=before,
                 on_hand_after=quantity,
-                reason=_reason(reason),
+                reason=reason,
+                actor=actor[:ACTOR_MAX],
             )
     return level
 
 
-def set_levels(levels: Iterable[tuple[int, int, int]], reason: str = "") -> int:
+def set_levels(
+    levels: Iterable[tuple[int, int, int]], reason: Reason = "", actor: str = ""
+) -> int:
     """Set many levels at once: (item id, location id, on_hand) each. Returns the count.
 
     One upsert per batch (INSERT … ON CONFLICT DO UPDATE), so thousands of rows take
@@ -226,13 +265,14 @@ def set_levels(levels: Iterable[tuple[int, int, int]], reason: str = "") -> int:
                 for row in rows
                 if before.get(key := (row.item_id, row.location_id)) != row.on_hand
             ],
-            _reason(reason),
+            Message.coerce(reason),
+            actor[:ACTOR_MAX],
         )
     return len(rows)
 
 
 def _record_levels(
-    changes: list[tuple[int, int, int | None, int]], reason: str
+    changes: list[tuple[int, int, int | None, int]], reason: Message, actor: str
 ) -> None:
     """StockChange rows for (item id, location id, before, after), in bulk.
 
@@ -242,16 +282,18 @@ def _record_levels(
     table = connection.ops.quote_name(StockChange._meta.db_table)
     sql = (
         f"INSERT INTO {table} (item_id, location_id, on_hand_before, "
-        "on_hand_after, allocated_delta, reason, created_at) "
-        "VALUES (%s, %s, %s, %s, 0, %s, %s)"
+        "on_hand_after, allocated_delta, reason, actor, created_at) "
+        "VALUES (%s, %s, %s, %s, 0, %s, %s, %s)"
     )
     stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    field = StockChange._meta.get_field("reason")
+    stored = field.get_db_prep_value(reason, connection)
     with connection.cursor() as cursor:
         for start in range(0, len(changes), 1000):
             cursor.executemany(
                 sql,
                 [
-                    (item, location, before, after, reason, stamp)
+                    (item, location, before, after, stored, actor, stamp)
                     for item, location, before, after in changes[start : start + 1000]
                 ],
             )
@@ -273,7 +315,12 @@ def _levels_before(rows: list[StockLevel]) -> dict[tuple[int, int], int]:
 
 
 def allocate(
-    item: StockItem, location: Location, quantity: int, reference: str, reason: str = ""
+    item: StockItem,
+    location: Location,
+    quantity: int,
+    reference: str,
+    reason: Reason = "",
+    actor: str = "",
 ) -> bool:
     """Promise quantity under reference; False if the reference already holds one."""
     if quantity <= 0:
@@ -287,14 +334,61 @@ def allocate(
                 item=item,
                 location=location,
                 allocated_delta=quantity,
-                reason=_reason(reason or reference),
+                reason=reason or reference,
+                actor=actor[:ACTOR_MAX],
             )
     except IntegrityError:
         return False
     return True
 
 
-def release(reference: str, reason: str = "") -> bool:
+Promise = tuple[int, int, int, str, Reason, str]
+
+
+def allocate_many(promises: Iterable[Promise]) -> None:
+    """Promise many new references at once: (item id, location id, quantity,
+    reference, reason, actor). For references that hold nothing yet (e.g. new
+    order lines); a reference already held fails the whole batch (IntegrityError)."""
+    promises = list(promises)
+    if any(promise[2] <= 0 for promise in promises):
+        raise ValueError("an allocation must be for at least one unit")
+    Allocation.objects.bulk_create(
+        Allocation(item_id=item, location_id=location, quantity=quantity,
+                   reference=reference)
+        for item, location, quantity, reference, _why, _actor in promises
+    )  # fmt: skip
+    StockChange.objects.bulk_create(
+        StockChange(item_id=item, location_id=location, allocated_delta=quantity,
+                    reason=why or reference, actor=actor[:ACTOR_MAX])
+        for item, location, quantity, reference, why, actor in promises
+    )  # fmt: skip
+
+
+def release_many(allocations: Iterable[tuple[Allocation, Reason, str]]) -> None:
+    """Drop these promises (allocations read in this transaction, with the
+    reason and actor for each); only the ones this call deletes are recorded."""
+    by_pk = {
+        allocation.pk: (allocation, why, actor)
+        for allocation, why, actor in allocations
+    }
+    if not by_pk:
+        return
+    gone = set(
+        Allocation.objects.filter(pk__in=list(by_pk)).values_list("pk", flat=True)
+    )
+    Allocation.objects.filter(pk__in=list(gone)).delete()
+    StockChange.objects.bulk_create(
+        StockChange(
+            item_id=allocation.item_id, location_id=allocation.location_id,
+            allocated_delta=-allocation.quantity,
+            reason=why or allocation.reference, actor=actor[:ACTOR_MAX],
+        )
+        for pk, (allocation, why, actor) in by_pk.items()
+        if pk in gone
+    )  # fmt: skip
+
+
+def release(reference: str, reason: Reason = "", actor: str = "") -> bool:
     """Drop the promise under reference; False if there was none."""
     with transaction.atomic():
         allocation = Allocation.objects.filter(reference=reference).first()
@@ -308,12 +402,13 @@ def release(reference: str, reason: str = "") -> bool:
             item_id=allocation.item_id,
             location_id=allocation.location_id,
             allocated_delta=-allocation.quantity,
-            reason=_reason(reason or reference),
+            reason=reason or reference,
+            actor=actor[:ACTOR_MAX],
         )
     return True
 
 
-def consume(reference: str, reason: str = "") -> bool:
+def consume(reference: str, reason: Reason = "", actor: str = "") -> bool:
     """The promised units left the building: lower on_hand and end the allocation.
 
     One transaction, so a crash leaves either both changes or neither. Returns False
@@ -341,6 +436,7 @@ def consume(reference: str, reason: str = "") -> bool:
             if before is None
             else max(before - allocation.quantity, 0),
             allocated_delta=-allocation.quantity,
-            reason=_reason(reason or reference),
+            reason=reason or reference,
+            actor=actor[:ACTOR_MAX],
         )
     return True

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from hub.catalog import csvio, stock
+from hub.catalog import csvio, stock, texts, usage
 from hub.catalog.forms import (
     LOCATION_TAKEN,
     SKU_TAKEN,
@@ -23,6 +23,8 @@ from hub.catalog.forms import (
 )
 from hub.catalog.models import Location, StockItem, StockLevel
 from hub.catalog.rows import RowsInvalid
+from hub.text import actor
+from hub.text.message import Message
 
 PAGE_SIZE = 50
 SHOWN_ERRORS = 100
@@ -104,7 +106,8 @@ def item_form(request: HttpRequest, item: StockItem) -> HttpResponse:
                         (saved.pk, location.pk, quantity)
                         for location, quantity in levels_form.levels()
                     ),
-                    reason=f"user {request.user.get_username()}",
+                    reason=Message(texts.EDITED),
+                    actor=actor.of_request(request),
                 )
         except LevelsMoved as exc:
             levels_form = show_moved(request, data, locations, exc.moved)
@@ -181,6 +184,58 @@ def locations(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+def location_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    location = get_object_or_404(Location, pk=pk)
+    old_name = str(location)
+    form = LocationForm(request.POST or None, instance=location)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                form.save()
+        except IntegrityError:
+            form.add_error("name", LOCATION_TAKEN)
+        else:
+            messages.success(
+                request,
+                _("Renamed location %(old)s to %(new)s.")
+                % {"old": old_name, "new": location.name},
+            )
+            return redirect("inventory_locations")
+    context = {"form": form, "location": location, "old_name": old_name}
+    return render(request, "catalog/location_rename.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def location_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks first; refuses while anything uses the location (hub.catalog.usage)."""
+    location = get_object_or_404(Location, pk=pk)
+    uses = usage.location_uses(location)
+    if request.method == "POST" and not uses:
+        try:
+            with transaction.atomic():
+                # Levels at 0 go with it; anything added meanwhile is PROTECTed.
+                StockLevel.objects.filter(location=location, on_hand=0).delete()
+                location.delete()
+        except ProtectedError:
+            uses = usage.location_uses(location) or [
+                _("Stock or an order came to this location meanwhile.")
+            ]
+        else:
+            messages.success(
+                request, _("Deleted location %(name)s.") % {"name": location}
+            )
+            return redirect("inventory_locations")
+    if request.method == "POST":
+        messages.error(
+            request,
+            _("Location %(name)s was not deleted: it is still in use.")
+            % {"name": location},
+        )
+    context = {"location": location, "uses": uses}
+    return render(request, "catalog/location_delete.html", context)
+
+
+@require_http_methods(["GET", "POST"])
 def import_csv(request: HttpRequest) -> HttpResponse:
     form = ImportForm(
         request.POST if request.method == "POST" else None, request.FILES or None
@@ -190,7 +245,7 @@ def import_csv(request: HttpRequest) -> HttpResponse:
         try:
             result = csvio.import_csv(
                 form.cleaned_data["file"].read(),
-                reason=f"CSV import, user {request.user.get_username()}",
+                actor=actor.of_request(request),
             )
         except RowsInvalid as exc:
             errors = exc.errors

@@ -19,8 +19,10 @@ from django.db import connection
 from allegro_emulator import Emulator
 from hub.catalog import stock
 from hub.catalog.models import StockItem
-from hub.demo import seed
+from hub.demo import seed, texts
 from hub.jobs.models import FlowState
+from hub.text import actor
+from hub.text.message import Message
 
 log = logging.getLogger("hub.demo")
 
@@ -85,7 +87,11 @@ def deliver(sku: str = seed.STORY["RESTOCKED"], quantity: int = DELIVERED) -> bo
         return False
     on_hand = stock.on_hand(item)
     stock.set_on_hand(
-        item, stock.default_location(), on_hand + quantity, reason="demo delivery"
+        item,
+        stock.default_location(),
+        on_hand + quantity,
+        Message(texts.DELIVERY),
+        actor.CLI,
     )
     log.info(
         "Story: %d × %s (%s) delivered to the warehouse", quantity, sku, item.title

@@ -5,3 +5,6 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "hub.orders"
+
+    def ready(self) -> None:
+        from hub.orders import usage  # noqa: F401  registers its uses of locations

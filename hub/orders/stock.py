@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hub.catalog import stock
+from hub.catalog import texts as catalog_texts
 from hub.catalog.models import Allocation, Location
 from hub.orders import texts
 from hub.orders.history import history
@@ -18,9 +19,10 @@ def order_location(order: Order) -> Location:
     return order.location or stock.default_location()
 
 
-def order_reason(order: Order) -> str:
-    """How an order's stock changes are labelled in the item's stock history."""
-    return f"order {order.external_id}"
+def order_reason(order: Order) -> Message:
+    """How an order's stock changes are labelled in the item's stock history
+    (the order's pk lets the item page link to it)."""
+    return Message(catalog_texts.ORDER, order=order.external_id, id=order.pk)
 
 
 def allocate_line(line: OrderLine) -> bool:

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from hub.api import views as api_views
-from hub.web import views
+from hub.web import item_page, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -14,6 +14,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Under inventory/ (catalog's URLs), served here: it joins orders and listings.
+    path("inventory/<int:pk>/", item_page.item_page, name="inventory_item"),
     path("settings/", views.settings_index, name="settings"),
     path("settings/api-tokens/", api_views.tokens, name="api_tokens"),
     path(

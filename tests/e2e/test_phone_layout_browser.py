@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from hub.allegro.models import Channel
+from hub.allegro.models import Channel, Listing
 from hub.catalog import stock
-from hub.catalog.models import StockItem
+from hub.catalog.models import Location, StockItem
 from hub.orders.importing import save_orders
 from hub.orders.models import ImportProblem, Order
 from hub.orders.tests.conftest import make_account, make_line, make_order
@@ -37,14 +37,25 @@ def pages(live_server: Any) -> list[str]:
         source="test", account="1", external_id="d2a7c1e0-7f3c-11ef-8c5a-0242ac1200ff",
         reason="Line item 6f25e2a2-5a92-4187-99c7-8df48f4ff31e has quantity 0.",
     )  # fmt: skip
-    channel = Channel.objects.create(name="Allegro shop with a long name")
+    channel = Channel.objects.create(
+        name="Allegro shop with a long name", marketplace_id="allegro-pl"
+    )
+    listing = Listing.objects.create(
+        channel=channel, offer_id="17001234567", title=LONG, stock_item=item,
+        status="ACTIVE", known_quantity=7,
+    )  # fmt: skip
+    shelf = Location.objects.create(name="Regał B, półka górna, przy oknie")
     order = Order.objects.get()
     return [
         "/",
         "/inventory/",
         "/inventory/new/",
         f"/inventory/{item.pk}/",
+        f"/inventory/{item.pk}/edit/",
         "/inventory/locations/",
+        f"/inventory/locations/{shelf.pk}/",
+        f"/inventory/locations/{shelf.pk}/delete/",
+        f"/inventory/locations/{location.pk}/delete/",
         "/inventory/import/",
         "/orders/",
         f"/orders/{order.pk}/",
@@ -53,6 +64,10 @@ def pages(live_server: Any) -> list[str]:
         "/settings/channels/add/",
         "/settings/channels/add/allegro/",
         f"/settings/channels/{channel.pk}/",
+        f"/settings/channels/{channel.pk}/delete/",
+        f"/settings/channels/{channel.pk}/listings/",
+        f"/settings/channels/{channel.pk}/listings/{listing.pk}/",
+        f"/settings/channels/{channel.pk}/lifecycle/",
         "/settings/api-tokens/",
         "/no-such-page/",
     ]

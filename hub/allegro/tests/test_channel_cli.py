@@ -180,6 +180,7 @@ def test_list_without_channels():
         ("relist-auction-duration", "P1D", "P1D"),
         ("relist-delay-minutes", "30", 30),
         ("default-currency", "czk", "CZK"),
+        ("default-currency", "huf", "HUF"),
         ("default_currency", "", ""),
     ],
 )
@@ -229,7 +230,7 @@ def test_set_auction_options_in_order(channel: Channel):
         ("inventory-location", "Nowhere", "No location called"),
         ("sync-orders-from", "2999-01-01", "future"),
         ("sync-orders-from", "last week", "Enter a date"),
-        ("default-currency", "zloty", "three-letter"),
+        ("default-currency", "zloty", "marketplaces. currencies"),
         ("colour", "red", "Unknown option"),
     ],
 )

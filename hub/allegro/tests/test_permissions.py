@@ -26,6 +26,8 @@ def channel_urls(channel: Channel) -> list[tuple[str, str]]:
         ("post", reverse("channel_new")),
         ("get", reverse("channel_config", args=[channel.pk])),
         ("post", reverse("channel_config", args=[channel.pk])),
+        ("get", reverse("channel_delete", args=[channel.pk])),
+        ("post", reverse("channel_delete", args=[channel.pk])),
         ("get", reverse("channel_device", args=[channel.pk])),
         ("post", reverse("channel_device_poll", args=[channel.pk])),
         ("get", reverse("channel_oauth_callback") + "?state=x&code=y"),

@@ -53,7 +53,7 @@ def test_valid_form_saves_every_option():
         end_auctions="on",
         end_auctions_with_bids="on",
         link_by_title="on",
-        default_currency="czk",
+        default_currency="CZK",
     )
     form = ChannelForm(data)
     assert form.is_valid(), form.errors

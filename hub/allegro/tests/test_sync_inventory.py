@@ -62,6 +62,15 @@ def quantity_puts(emulator: HubEmulator) -> list[dict[str, Any]]:
     ]
 
 
+def report_reads(emulator: HubEmulator) -> list[str]:
+    """The quantity-command reports read: "summary" or "tasks", in order."""
+    return [
+        "tasks" if r["path"].endswith("/tasks") else "summary"
+        for r in emulator.requests
+        if r["method"] == "GET" and "offer-quantity-change-commands" in r["path"]
+    ]
+
+
 def test_pushes_differences_grouped_by_value_in_commands_of_at_most_1000(
     emulator: HubEmulator, channel: Channel, allegro_client: AllegroClient
 ) -> None:
@@ -99,6 +108,8 @@ def test_pushes_differences_grouped_by_value_in_commands_of_at_most_1000(
         "",  # SAME: already right, never pushed
     }
     assert RemoteCommand.objects.filter(state="DONE").count() == 4
+    # Every offer counted SUCCESS in each summary: the task lists are not read.
+    assert report_reads(emulator) == ["summary"] * 4
     # Nothing changed: the next pass sends nothing.
     again = push(channel, allegro_client)
     assert (again.pushed, len(quantity_puts(emulator))) == (0, 4)
@@ -235,6 +246,8 @@ def test_refused_offer_keeps_allegros_message_and_is_retried_later(
     result = push(channel, allegro_client)
 
     assert (result.confirmed, result.failed) == (1, 1)
+    # A FAIL in the summary: the task list is read for Allegro's message.
+    assert report_reads(emulator) == ["summary", "tasks"]
     gone.refresh_from_db()
     assert gone.push_state == "FAILED"
     assert gone.push_message == "Offer not found (OfferNotFoundException)"

@@ -119,7 +119,7 @@ def test_a_level_edited_on_a_page_opened_before_a_dispatch_is_refused(
     default = stock.default_location()
     stock.set_on_hand(item, default, 10)
     field = f"on_hand_{default.pk}"
-    page = logged_in_client.get(f"/inventory/{item.pk}/").content.decode()
+    page = logged_in_client.get(f"/inventory/{item.pk}/edit/").content.decode()
     assert f'name="initial-{field}" value="10"' in page
     stock.set_on_hand(item, default, 9)  # an order dispatched meanwhile
     posted = {
@@ -130,7 +130,7 @@ def test_a_level_edited_on_a_page_opened_before_a_dispatch_is_refused(
         f"initial-{field}": "10",
     }
 
-    response = logged_in_client.post(f"/inventory/{item.pk}/", posted)
+    response = logged_in_client.post(f"/inventory/{item.pk}/edit/", posted)
 
     assert response.status_code == 200
     assert response.context["levels_form"].errors[field] == [
@@ -149,7 +149,7 @@ def test_a_level_edited_on_a_page_opened_before_a_dispatch_is_refused(
 
     # saving again from the page that now shows 9 goes through
     again = logged_in_client.post(
-        f"/inventory/{item.pk}/", {**posted, f"initial-{field}": "9"}
+        f"/inventory/{item.pk}/edit/", {**posted, f"initial-{field}": "9"}
     )
     assert again.status_code == 302
     assert stock.on_hand(item) == 12

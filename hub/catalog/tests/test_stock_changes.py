@@ -8,10 +8,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from hub.api.models import ApiToken
-from hub.catalog import csvio, stock
+from hub.catalog import csvio, stock, texts
 from hub.catalog.models import Location, StockChange, StockItem
+from hub.text.message import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +30,7 @@ def history(item: StockItem) -> list[tuple[object, ...]]:
             c.on_hand_before,
             c.on_hand_after,
             c.allocated_delta,
-            c.reason,
+            str(c.reason),
         )
         for c in StockChange.objects.filter(item=item)
         .select_related("location")
@@ -89,7 +91,7 @@ def test_csv_cli_api_and_ui_paths_say_who(
     client: Client,
     user,  # type: ignore[no-untyped-def]
 ) -> None:
-    csvio.import_csv(b"sku,on_hand\nMUG,1\n", reason="CSV test")
+    csvio.import_csv(b"sku,on_hand\nMUG,1\n", actor="cli")
     call_command("stock", "set", "MUG", "2", stdout=StringIO())
     _row, token = ApiToken.issue(user, "tests")
     response = client.put(
@@ -102,15 +104,24 @@ def test_csv_cli_api_and_ui_paths_say_who(
     client.force_login(user)
     default = stock.default_location()
     client.post(
-        f"/inventory/{mug.pk}/",
+        f"/inventory/{mug.pk}/edit/",
         {"sku": "MUG", "title": "Mug", f"on_hand_{default.pk}": "4"},
     )
     name = user.get_username()
-    assert [
-        (before, after, reason) for _l, before, after, _a, reason in history(mug)
-    ] == [
-        (None, 1, "CSV test"),
-        (1, 2, "CLI"),
-        (2, 3, f"API, user {name}"),
-        (3, 4, f"user {name}"),
+    changes = StockChange.objects.filter(item=mug).order_by("created_at", "id")
+    stored = [(c.on_hand_after, c.reason, c.actor) for c in changes]
+    assert stored == [
+        (1, Message(texts.CSV_IMPORT), "cli"),
+        (2, Message(texts.SET), "cli"),
+        (3, Message(texts.API), "token:tests"),
+        (4, Message(texts.EDITED), f"user:{name}"),
+    ]
+    # Stored as codes: each reader sees them in their own language.
+    with translation.override("pl"):
+        shown = [(str(c.reason), c.actor_name) for c in changes]
+    assert shown == [
+        ("Import CSV", "wiersz poleceń"),
+        ("Ustawiono w wierszu poleceń", "wiersz poleceń"),
+        ("REST API", "token API „tests”"),
+        ("Zmieniono na stronie produktu", name),
     ]

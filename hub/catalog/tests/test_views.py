@@ -58,10 +58,10 @@ def test_edit_item_and_level(logged_in_client: Client) -> None:
     item = StockItem.objects.create(sku="A-1", title="Mug")
     default = stock.default_location()
     stock.set_on_hand(item, default, 3)
-    page = logged_in_client.get(f"/inventory/{item.pk}/")
+    page = logged_in_client.get(f"/inventory/{item.pk}/edit/")
     assert page.context["levels_form"].initial == {f"on_hand_{default.pk}": 3}
     logged_in_client.post(
-        f"/inventory/{item.pk}/",
+        f"/inventory/{item.pk}/edit/",
         {"sku": "A-1", "title": "Big mug", "ean": "", f"on_hand_{default.pk}": "9"},
     )
     item.refresh_from_db()
@@ -76,7 +76,7 @@ def test_saving_a_page_opened_before_a_dispatch_keeps_the_new_level(
     item = StockItem.objects.create(sku="A-1", title="Mug")
     default = stock.default_location()
     stock.set_on_hand(item, default, 5)
-    page = logged_in_client.get(f"/inventory/{item.pk}/").content.decode()
+    page = logged_in_client.get(f"/inventory/{item.pk}/edit/").content.decode()
     field = f"on_hand_{default.pk}"
     assert f'name="initial-{field}" value="5"' in page
     # and an order took 2 meanwhile
@@ -84,7 +84,7 @@ def test_saving_a_page_opened_before_a_dispatch_keeps_the_new_level(
 
     # when they save a new title, the level field still showing 5
     logged_in_client.post(
-        f"/inventory/{item.pk}/",
+        f"/inventory/{item.pk}/edit/",
         {
             "sku": "A-1",
             "title": "Big mug",

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django import template
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext_lazy
 
 from hub.orders.texts import status_words
@@ -48,7 +48,7 @@ def day(value: date | datetime | None) -> str:
 def channel_status(raw: str) -> SafeString:
     """A channel's status in words, the raw code as a tooltip."""
     if not raw:
-        return format_html("—")
+        return mark_safe("—")
     return format_html(
         '<span class="status status-{}" title="{}">{}</span>',
         raw.lower(),
@@ -70,7 +70,7 @@ PAYMENT_TYPES = {
 @register.simple_tag
 def payment_type(raw: str | None) -> SafeString:
     if not raw:
-        return format_html("—")
+        return mark_safe("—")
     words = PAYMENT_TYPES.get(raw)
     return format_html('<span title="{}">{}</span>', raw, words or raw)
 

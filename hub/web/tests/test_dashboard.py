@@ -219,7 +219,7 @@ def test_dashboard_page(logged_in_client: Client, shop: dict[str, Any]):
     assert "Importing orders from Allegro: up to" in html
     assert "12 orders so far." in html
     item = shop["items"]["oversold_2"]
-    assert f'href="{reverse("inventory_item_edit", args=[item.pk])}">B-2</a>' in html
+    assert f'href="{reverse("inventory_item", args=[item.pk])}">B-2</a>' in html
     assert len(re.findall(r'href="/orders/\d+/"', html)) == 10  # the latest
     assert "order-011" not in html
 

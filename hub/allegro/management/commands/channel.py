@@ -133,7 +133,11 @@ class Command(BaseCommand):
     def set(self, channel: Channel, option_name: str, text: str) -> None:
         try:
             option = options.find_option(option_name)
-            value = options.check_value(option, options.parse_value(option, text))
+            value = options.check_value(
+                option,
+                options.parse_value(option, text),
+                getattr(channel, option.name),
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         values = options.option_values(channel) | {option.name: value}

@@ -10,9 +10,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from hub.catalog import csvio, stock
+from hub.catalog import csvio, stock, texts
 from hub.catalog.models import Location, StockItem
 from hub.catalog.rows import RowsInvalid, parse_on_hand
+from hub.text import actor
+from hub.text.message import Message
 
 
 class Command(BaseCommand):
@@ -54,7 +56,7 @@ class Command(BaseCommand):
                 % {"name": name, "reason": exc.strerror}
             ) from None
         try:
-            result = csvio.import_csv(data, reason="CLI import")
+            result = csvio.import_csv(data, actor=actor.CLI)
         except RowsInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(f"{name}: {error}")
@@ -105,7 +107,7 @@ class Command(BaseCommand):
                 )
             location = found
         with transaction.atomic():
-            stock.set_on_hand(item, location, quantity, reason="CLI")
+            stock.set_on_hand(item, location, quantity, Message(texts.SET), actor.CLI)
         available = stock.available(item, location)
         self.stdout.write(
             _("%(sku)s at %(location)s: on hand %(on_hand)s, available %(available)s.")

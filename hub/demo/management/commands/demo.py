@@ -29,6 +29,7 @@ from hub.demo import runtime as demo_runtime
 from hub.demo import seed
 from hub.jobs.registry import flow_names
 from hub.jobs.runner import Runner
+from hub.text import actor
 from hub.web.management.commands.run import run
 
 DEMO_USERNAME = demo_runtime.DEMO_USERNAME
@@ -58,7 +59,7 @@ def demo_stock(command: BaseCommand) -> None:
         command.stdout.write(_("Sample stock is already loaded."))
         return
     for rows in (seed.DEMO_STOCK.read_bytes(), seed.generated_stock()):
-        result = csvio.import_csv(rows, reason="demo set-up")
+        result = csvio.import_csv(rows, actor=actor.CLI)
         command.stdout.write(_("Sample stock loaded: %(s)s") % {"s": result.summary()})
 
 
