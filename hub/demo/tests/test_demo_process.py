@@ -9,16 +9,20 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from hub.allegro.tests.installation import HUB, fresh_installation, hub
+from hub.allegro.tests.installation import hub
+from hub.demo.tests.process import (  # noqa: F401 (demo_fixture: the fixture "demo")
+    DemoProcess,
+    control,
+    demo_fixture,
+    orders,
+    read_until,
+    wait_for,
+)
 
 STORY = """
 import json
@@ -41,49 +45,6 @@ from hub.jobs.models import FlowRun
 runs = {(r.flow, r.trigger, r.outcome) for r in FlowRun.objects.all()}
 print(json.dumps(sorted(runs)))
 """
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out: {what}"
-        time.sleep(0.3)
-
-
-def orders(env: dict[str, str]) -> set[str]:
-    listed = hub(env, "orders", "list", "--json")
-    assert listed.returncode == 0, listed.stderr
-    return {row["external_id"] for row in json.loads(listed.stdout)}
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
-    with fresh_installation("sqlite", tmp_path, "hub_demo") as env:
-        process = subprocess.Popen(
-            [HUB, "demo", "--port", "0", "--emulator-port", "0"]
-            + ["--buyers-interval", "0", "--sync-interval", "1", "--delivery", "2"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            yield process, env
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
-
-
-def read_until(process: subprocess.Popen[str], pattern: str) -> re.Match[str]:
-    assert process.stdout is not None
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        found = re.search(pattern, line)
-        if found:
-            return found
-    raise AssertionError(f"{pattern} never printed:\n{''.join(seen)}")
 
 
 def story(env: dict[str, str]) -> dict[str, Any]:
@@ -110,17 +71,8 @@ def dashboard(web: str) -> str:
         return browser.get("/").text
 
 
-def control(emulator: str, action: str, **kwargs: Any) -> Any:
-    if kwargs:
-        answer = httpx.post(f"{emulator}/__control/{action}", json=kwargs, timeout=10)
-    else:
-        answer = httpx.get(f"{emulator}/__control/{action}", timeout=10)
-    answer.raise_for_status()
-    return answer.json()["result"]
-
-
 def test_the_demo_syncs_through_the_embedded_runner_and_stops_cleanly(
-    demo: tuple[subprocess.Popen[str], dict[str, str]],
+    demo: DemoProcess,
 ) -> None:
     process, env = demo
     emulator = read_until(process, r"emulator on (http://\S+)").group(1)
