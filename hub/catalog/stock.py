@@ -342,6 +342,52 @@ def allocate(
     return True
 
 
+Promise = tuple[int, int, int, str, Reason, str]
+
+
+def allocate_many(promises: Iterable[Promise]) -> None:
+    """Promise many new references at once: (item id, location id, quantity,
+    reference, reason, actor). For references that hold nothing yet (e.g. new
+    order lines); a reference already held fails the whole batch (IntegrityError)."""
+    promises = list(promises)
+    if any(promise[2] <= 0 for promise in promises):
+        raise ValueError("an allocation must be for at least one unit")
+    Allocation.objects.bulk_create(
+        Allocation(item_id=item, location_id=location, quantity=quantity,
+                   reference=reference)
+        for item, location, quantity, reference, _why, _actor in promises
+    )  # fmt: skip
+    StockChange.objects.bulk_create(
+        StockChange(item_id=item, location_id=location, allocated_delta=quantity,
+                    reason=why or reference, actor=actor[:ACTOR_MAX])
+        for item, location, quantity, reference, why, actor in promises
+    )  # fmt: skip
+
+
+def release_many(allocations: Iterable[tuple[Allocation, Reason, str]]) -> None:
+    """Drop these promises (allocations read in this transaction, with the
+    reason and actor for each); only the ones this call deletes are recorded."""
+    by_pk = {
+        allocation.pk: (allocation, why, actor)
+        for allocation, why, actor in allocations
+    }
+    if not by_pk:
+        return
+    gone = set(
+        Allocation.objects.filter(pk__in=list(by_pk)).values_list("pk", flat=True)
+    )
+    Allocation.objects.filter(pk__in=list(gone)).delete()
+    StockChange.objects.bulk_create(
+        StockChange(
+            item_id=allocation.item_id, location_id=allocation.location_id,
+            allocated_delta=-allocation.quantity,
+            reason=why or allocation.reference, actor=actor[:ACTOR_MAX],
+        )
+        for pk, (allocation, why, actor) in by_pk.items()
+        if pk in gone
+    )  # fmt: skip
+
+
 def release(reference: str, reason: Reason = "", actor: str = "") -> bool:
     """Drop the promise under reference; False if there was none."""
     with transaction.atomic():

@@ -24,6 +24,16 @@ from hub.text.message import Message
 
 
 def history(
+    order: Order, kind: str, message: str | Message, **options: Any
+) -> OrderEvent:
+    """Record one line of the order's history (options: actor, occurred_at,
+    source_event, and the message's parameters when ``message`` is a code)."""
+    entry = history_entry(order, kind, message, **options)
+    entry.save()
+    return entry
+
+
+def history_entry(
     order: Order,
     kind: str,
     message: str | Message,
@@ -33,7 +43,8 @@ def history(
     source_event: str = "",
     **params: Any,
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
+    """The same line, not saved yet (to save many at once: bulk_create)."""
+    return OrderEvent(
         order=order,
         kind=kind,
         message=message if isinstance(message, Message) else Message(message, **params),

@@ -276,15 +276,15 @@ def test_queries_do_not_grow_with_the_data(
     logged_in_client: Client, shop: dict[str, Any], django_assert_num_queries: Any
 ):
     # session + user, channels + cursors, the running backfill's order count,
-    # the runner's flow states, two order counts, the stock counts, the
-    # oversold items shown, the latest orders
-    with django_assert_num_queries(11):
+    # the ends and relists coming up, the runner's flow states, two order
+    # counts, the stock counts, the oversold items shown, the latest orders
+    with django_assert_num_queries(12):
         logged_in_client.get(reverse("dashboard"))
     for n in range(20, 40):
         make_order(n, unlinked=True)
         make_item(f"X-{n}", 0, promised=1)
     connected_channel("Gamma", "gamma-shop")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         logged_in_client.get(reverse("dashboard"))
 
 
@@ -299,8 +299,8 @@ def test_order_import_progress_costs_one_query_for_any_number_of_channels(
     make_order(51, channel=second)
 
     # channels, their cursors, one grouped count of the importing channels'
-    # orders, the runner's flow states
-    with django_assert_num_queries(4):
+    # orders, the ends and relists coming up, the runner's flow states
+    with django_assert_num_queries(5):
         lines = dashboard.channel_health()
 
     progress = {line.channel.name: line.status.progress for line in lines}
