@@ -8,3 +8,6 @@ class DemoConfig(AppConfig):
     demo channel, run beside the real hub. The only app that imports the emulator."""
 
     name = "hub.demo"
+
+    def ready(self) -> None:
+        from hub.demo import texts  # noqa: F401 (registers the stock reasons' codes)

@@ -1,12 +1,16 @@
 """What `allegro-hub demo` runs next to the web server, in the same process.
 
-- The built-in Allegro emulator over real HTTP, seeded with
-  allegro_emulator/demo_seed.json and a day of simulated orders on first start.
+- The built-in Allegro emulator over real HTTP, seeded with the demo's account
+  (hub/demo/seed.py) and a day of simulated orders on first start.
   Its state is in memory, so it is saved to the data directory on exit and loaded
   on the next start: the demo's Allegro account survives a restart like the hub's
   database does.
 - The buyer simulator: a purchase, payment, cancellation or bid every few seconds.
-- The channel "Allegro Demo", pointed at the emulator and connected as demo-seller.
+- The channel "Allegro Demo", pointed at the emulator, with inventory sync, ends
+  and relists on, connected as demo-seller through the real consent page
+  (hub/demo/connect.py).
+- The story (hub/demo/story.py): on a fresh account, the last units of one
+  offer sell and Allegro ends it; a delivery then brings stock back.
 
 The hub's side is not the demo's: the command serves it with the same server
 and embedded runner as `allegro-hub run` (hub/web/management/commands/run.py).
@@ -21,8 +25,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 from django.db import transaction
@@ -30,20 +34,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from allegro_emulator import Emulator, EmulatorConfig
-from allegro_emulator.__main__ import DEMO_SEED
 from allegro_emulator.buyers import BuyerConfig, BuyerSimulator
 from allegro_emulator.server import start_background
 from allegro_emulator.state import Offer
 from hub import crypto
-from hub.allegro import auth, connection
+from hub.allegro import connection
 from hub.allegro.models import Channel, SyncCursor
 from hub.allegro.sync.orders import JOURNAL
+from hub.demo import seed
+from hub.demo.connect import connect_through_consent
+from hub.demo.story import DELIVERY, Story
 
 log = logging.getLogger("hub.demo")
 
 CHANNEL_NAME = "Allegro Demo"
 CLIENT_ID = "demo-client"  # both from demo_seed.json
 SELLER_LOGIN = "demo-seller"
+DEMO_USERNAME = "demo"  # the hub's demo user (the command's setup makes it)
 DUMP_FILE = "demo-emulator.json"
 # A fresh emulator gets this much order history before the hub first looks, and
 # the channel reads orders back this far (its Sync Orders From). The seed's
@@ -60,16 +67,11 @@ BUYERS_INTERVAL = 5.0
 # ----------------------------------------------------------------- emulator
 
 
-def demo_seed() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(DEMO_SEED.read_text(encoding="utf-8"))
-    return data
-
-
 def demo_client_secret() -> str:
-    for client in demo_seed()["clients"]:
+    for client in seed.base_seed()["clients"]:
         if client["client_id"] == CLIENT_ID:
             return str(client["client_secret"])
-    raise LookupError(f"{CLIENT_ID} is not in {DEMO_SEED.name}")
+    raise LookupError(f"{CLIENT_ID} is not in the demo's seed")
 
 
 def new_emulator() -> Emulator:
@@ -105,21 +107,42 @@ def load_emulator(
             return False
     now = datetime.now(UTC)
     emu.clock.set(now - HISTORY)
-    emu.seed(demo_seed())
+    emu.seed(seed.demo_account(now))
+    place_bids(emu)
     play_history(emu, history_steps)
     emu.clock.set(now)
     return True
 
 
 def active_auction(emu: Emulator) -> Offer | None:
-    """The seed's auction while it still takes bids (DEMO-010), for the banner."""
+    """The seed's one-day auction (DEMO-010) while it still takes bids, for the
+    banner (the generated auctions run for days)."""
     with emu.lock:
         auctions = [
             o
             for o in emu.offers.values()
-            if o.format == "AUCTION" and o.status == "ACTIVE"
+            if o.external_id == seed.STORY["AUCTION"] and o.status == "ACTIVE"
         ]
-    return min(auctions, key=lambda o: o.id) if auctions else None
+    return auctions[0] if auctions else None
+
+
+def place_bids(emu: Emulator) -> None:
+    """Bids on every other generated auction, one to three each."""
+    auctions = sorted(
+        (
+            o
+            for o in emu.offers.values()
+            if o.format == "AUCTION"
+            and o.status == "ACTIVE"
+            and o.external_id != seed.STORY["AUCTION"]
+        ),
+        key=lambda o: int(o.id),
+    )
+    for n, offer in enumerate(auctions[::2]):
+        price = Decimal(offer.price)
+        for bidder in range(1 + n % 3):
+            price += Decimal("5.00")
+            emu.bid(offer.id, str(price), f"demo_buyer_{(n + bidder) % 40 + 1:02d}")
 
 
 def play_history(emu: Emulator, steps: int) -> None:
@@ -151,6 +174,11 @@ def ensure_channel(api_url: str) -> Channel:
             "client_id": CLIENT_ID,
             "client_secret_encrypted": crypto.encrypt(demo_client_secret()),
             "sync_orders_from": timezone.now() - SYNC_ORDERS_BACK,
+            # The story: stock pushed to Allegro, ends at zero (confirmed on
+            # the confirmation screen), relists when stock returns.
+            "inventory_sync": True,
+            "end_listings": True,
+            "relist_items": True,
         },
     )
     if not created and (channel.api_url, channel.auth_url) != (api_url, api_url):
@@ -194,20 +222,18 @@ def _event_number(value: str) -> int:
         return 1 << 62
 
 
-def connect_channel(channel: Channel, emu: Emulator, fresh: bool) -> connection.Outcome:
-    """Keep working tokens; otherwise get demo-seller's through the emulator.
-
-    The emulator hands out a refresh token as if the seller had approved the hub;
-    the hub then connects with it over HTTP exactly as with a pasted token. A
-    fresh emulator knows no earlier tokens, so they are not even tried.
-    """
+def connect_channel(channel: Channel, fresh: bool, hub_host: str) -> connection.Outcome:
+    """Keep working tokens; otherwise connect as a seller does: "Connect with
+    Allegro", approve on the emulator's consent page, back to the hub's callback
+    (hub/demo/connect.py). A fresh emulator knows no earlier tokens, so they are
+    not even tried."""
     if channel.is_connected and not channel.needs_reconnect and not fresh:
         outcome = connection.check_connection(channel)
         if outcome.ok:
             return outcome
-    tokens = emu.issue_tokens(CLIENT_ID, SELLER_LOGIN)
-    auth.connect_with_refresh_token(channel, tokens["refresh_token"])
-    return connection.after_connect(channel)
+    connect_through_consent(channel, DEMO_USERNAME, hub_host)
+    channel.refresh_from_db()
+    return connection.after_connect(channel)  # the account, as the banner says it
 
 
 def consent_page_url(emulator_url: str, hub_url: str) -> str:
@@ -235,10 +261,13 @@ class RunningDemo:
     cursors_reset: bool
     dump_path: Path
     buyers: BuyerSimulator
+    story: Story | None
     _stop_server: Callable[[], None]
 
     def stop(self) -> None:
         """Stop the buyers, save the emulator's state, then close its server."""
+        if self.story is not None:
+            self.story.stop()
         self.buyers.stop()
         try:
             save_emulator(self.emu, self.dump_path)
@@ -251,11 +280,15 @@ def start_demo(
     emulator_port: int,
     buyers_interval: float,
     dump_path: Path,
+    hub_host: str = "127.0.0.1:8000",
     history_steps: int = HISTORY_STEPS,
+    delivery: float | None = DELIVERY,
 ) -> RunningDemo:
     """Start the emulator, connect the channel, start the buyers.
 
-    A buyers interval of 0 leaves them off (the emulator and channel still start).
+    A buyers interval of 0 leaves them off; ``delivery`` None leaves the story
+    out (the emulator and channel still start). ``hub_host`` is where the hub listens:
+    the consent page sends the seller back there.
     """
     emu = new_emulator()
     fresh = load_emulator(emu, dump_path, history_steps=history_steps)
@@ -263,7 +296,7 @@ def start_demo(
     try:
         channel = ensure_channel(emulator_url)
         cursors_reset = reset_stale_cursors(channel, emu, fresh)
-        outcome = connect_channel(channel, emu, fresh)
+        outcome = connect_channel(channel, fresh, hub_host)
     except BaseException:
         stop_server()
         raise
@@ -273,6 +306,10 @@ def start_demo(
     )
     if buyers_interval > 0:
         buyers.start()
+    story = None
+    if fresh and delivery is not None:
+        story = Story(emu, channel.pk, delivery)
+        story.start()
     return RunningDemo(
         emu=emu,
         emulator_url=emulator_url,
@@ -282,5 +319,6 @@ def start_demo(
         cursors_reset=cursors_reset,
         dump_path=dump_path,
         buyers=buyers,
+        story=story,
         _stop_server=stop_server,
     )

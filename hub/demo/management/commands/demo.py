@@ -26,14 +26,14 @@ from hub.allegro.errors import AllegroError
 from hub.catalog import csvio
 from hub.catalog.models import StockItem
 from hub.demo import runtime as demo_runtime
+from hub.demo import seed
 from hub.jobs.registry import flow_names
 from hub.jobs.runner import Runner
 from hub.text import actor
 from hub.web.management.commands.run import run
 
-DEMO_USERNAME = "demo"
+DEMO_USERNAME = demo_runtime.DEMO_USERNAME
 DEMO_PASSWORD = "demo"  # a local demo on 127.0.0.1; printed on purpose
-DEMO_STOCK = Path(__file__).resolve().parents[2] / "fixtures" / "demo_stock.csv"
 
 
 def migrate(command: BaseCommand) -> None:
@@ -58,8 +58,9 @@ def demo_stock(command: BaseCommand) -> None:
     if StockItem.objects.filter(sku="DEMO-001").exists():
         command.stdout.write(_("Sample stock is already loaded."))
         return
-    result = csvio.import_csv(DEMO_STOCK.read_bytes(), actor=actor.CLI)
-    command.stdout.write(_("Sample stock loaded: %(s)s") % {"s": result.summary()})
+    for rows in (seed.DEMO_STOCK.read_bytes(), seed.generated_stock()):
+        result = csvio.import_csv(rows, actor=actor.CLI)
+        command.stdout.write(_("Sample stock loaded: %(s)s") % {"s": result.summary()})
 
 
 STEPS: list[Callable[[BaseCommand], None]] = [migrate, demo_user, demo_stock]
@@ -95,6 +96,12 @@ class Command(BaseCommand):
             type=float,
             default=demo_runtime.BUYERS_INTERVAL,
             help="seconds between simulated buyer actions (0 = no buyers)",
+        )
+        parser.add_argument(
+            "--delivery",
+            type=float,
+            default=demo_runtime.DELIVERY,
+            help="seconds from the story's sell-out to its delivery",
         )
         parser.add_argument(
             "--sync-interval",
@@ -139,6 +146,8 @@ class Command(BaseCommand):
             return demo_runtime.start_demo(
                 emulator_port=options["emulator_port"],
                 buyers_interval=options["buyers_interval"],
+                hub_host=f"{HOST}:{options['port']}",
+                delivery=options["delivery"],
                 dump_path=Path(settings.DATA_DIR) / demo_runtime.DUMP_FILE,
             )
         except OSError as exc:
@@ -159,7 +168,9 @@ class Command(BaseCommand):
     ) -> None:
         hub_url = f"http://{HOST}:{options['port']}/"
         if demo.fresh:
-            account = _("a new Allegro account (offers DEMO-001…DEMO-010)")
+            account = _("a new Allegro account (%(n)d offers)") % {
+                "n": len(demo.emu.offers)
+            }
         else:
             account = _("the Allegro account saved in %(path)s") % {
                 "path": demo.dump_path
@@ -211,6 +222,19 @@ class Command(BaseCommand):
                     "listings, stock, ends and relists every %(s)s s (logged below)"
                 )
                 % {"s": f"{options['sync_interval']:g}"}
+            )
+        if demo.story is not None:
+            lines.append(
+                _(
+                    "  Story:     %(end)s is sold out in the hub: its end waits on the "
+                    "confirmation screen; the last %(restocked)s sell, Allegro ends "
+                    "it, a delivery comes %(s)s s later and a relist waits there too"
+                )
+                % {
+                    "end": seed.STORY["END_AT_ZERO"],
+                    "restocked": seed.STORY["RESTOCKED"],
+                    "s": f"{demo.story.delivery:g}",
+                }
             )
         lines.append(_("  Ctrl+C stops everything."))
         lines.append("")
