@@ -82,6 +82,11 @@ class Channel(models.Model):
         related_name="+",
     )
     submit_tracking = models.BooleanField(_("Submit Tracking Info"), default=False)
+    # After Allegro accepts a tracking number of a fully dispatched order, set its
+    # fulfilment status to this (e.g. SENT); empty = leave it alone.
+    tracking_status = models.CharField(
+        _("Order Status After Tracking"), max_length=32, blank=True
+    )
     sync_orders_from = models.DateTimeField(
         _("Sync Orders From"), null=True, blank=True
     )

@@ -45,6 +45,13 @@ AUCTION_DURATIONS: list[tuple[str, Promise]] = [
     ("P7D", _("7 days")),
     ("P10D", _("10 days")),
 ]
+# The seller statuses a tracking number may move an order to (api-notes §3.4).
+TRACKING_STATUSES: list[tuple[str, Promise]] = [
+    ("", _("Leave it alone")),
+    ("PROCESSING", _("Processing")),
+    ("READY_FOR_SHIPMENT", _("Ready for shipment")),
+    ("SENT", _("Sent")),
+]
 # Allegro archives an ended offer 60 days after it ends (api-notes §7); a relist
 # scheduled later than 30 days would race that, so we stop there.
 MAX_RELIST_DELAY_MINUTES = 30 * 24 * 60
@@ -112,6 +119,18 @@ OPTIONS: list[Option] = [
             "tracking numbers, so only valid ones are accepted."
         ),
         "bool",
+    ),
+    Option(
+        "tracking_status",
+        _("Order Status After Tracking"),
+        _(
+            "When Allegro has accepted the tracking number of a fully dispatched "
+            "order, set the order's status on Allegro to this. Leave empty if "
+            "Allegro switches it to Sent by itself (a setting in your Allegro "
+            "account)."
+        ),
+        "choice",
+        TRACKING_STATUSES,
     ),
     Option(
         "sync_orders_from",

@@ -136,3 +136,43 @@ FORM_NO_LINES = define(
 LINE_QUANTITY = define(
     "allegro.line_quantity", _("Line item %(id)s has quantity %(qty)s.")
 )
+
+# Submit Tracking Info (hub.allegro.sync.tracking): a dispatch's channel answer
+# and the order's history.
+TRACKING_ACCEPTED = define(
+    "allegro.tracking_accepted", _("Allegro accepted the tracking number.")
+)
+TRACKING_ALREADY_THERE = define(
+    "allegro.tracking_already_there",
+    _("This tracking number is on the order already; not sent again."),
+)
+TRACKING_BY_ALLEGRO = define(
+    "allegro.tracking_by_allegro",
+    _(
+        "Allegro put this tracking number on the order itself (Wysyłam z "
+        "Allegro); not sent again."
+    ),
+)
+TRACKING_UNKNOWN_CARRIER = define(
+    "allegro.tracking_unknown_carrier",
+    _(
+        "Allegro does not know the carrier “%(name)s”. Correct the carrier, or "
+        "allow sending it as another carrier."
+    ),
+)
+TRACKING_STATUS_REFUSED = define(
+    "allegro.tracking_status_refused",
+    _("Allegro has the tracking number, but refused the order status: %(why)s"),
+)
+TRACKING_STATUS_LEFT_ALONE = define(
+    "allegro.tracking_status_left_alone",
+    _("%(text)s The order is cancelled on Allegro; its status was left alone."),
+)
+TRACKING_REFUSED = define(
+    "allegro.tracking_refused",
+    _("Allegro refused tracking number %(number)s: %(why)s"),
+)
+TRACKING_ON_ORDER = define(
+    "allegro.tracking_on_order",
+    _("Tracking number %(number)s is on the Allegro order."),
+)

@@ -33,6 +33,7 @@ api = NinjaAPI(
 
 api.add_router("/", "hub.api.catalog.router")
 api.add_router("/", "hub.api.orders.router")
+api.add_router("/", "hub.api.dispatches.router")
 
 
 # Every answer of the API is JSON, errors too: a script reading it should never

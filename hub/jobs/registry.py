@@ -52,6 +52,8 @@ from hub.allegro.sync import lifecycle
 from hub.allegro.sync.inventory import has_stock_changes, push_changed
 from hub.allegro.sync.listings import sync_listings
 from hub.allegro.sync.orders import sync_orders
+from hub.allegro.sync.tracking import pending as tracking_pending
+from hub.allegro.sync.tracking import sync_tracking
 
 Progress = Callable[[str], None]
 
@@ -105,6 +107,21 @@ def run_orders(
         "forms_read": result.forms_read,
         "backfilled": result.backfilled,
         "set_aside": len(result.set_aside),
+    }
+    return FlowResult(result.summary(), counts)
+
+
+def run_tracking(
+    channel_id: int, client: AllegroClient, progress: Progress
+) -> FlowResult:
+    result = sync_tracking(channel_id, client, progress=progress)
+    counts = {
+        "accepted": result.accepted,
+        "already_there": result.already_there,
+        "refused": result.refused,
+        "needs_action": result.needs_action,
+        "statuses": result.statuses,
+        "waiting": result.waiting,
     }
     return FlowResult(result.summary(), counts)
 
@@ -180,6 +197,16 @@ def run_inventory_reconcile(
 # targets the mapping screen shows, and sends nothing.
 FLOWS: tuple[Flow, ...] = (
     Flow(name="orders", run=run_orders, interval=60, label=_("Orders")),
+    # Pushed within seconds of a dispatch (pending), and every 5 minutes for
+    # retries that came due and the daily carrier list. A dispatch backs off by
+    # itself (Dispatch.next_attempt_at), so pending() stays quiet meanwhile.
+    Flow(
+        name="tracking",
+        run=run_tracking,
+        interval=300,
+        label=_("Tracking numbers"),
+        pending=tracking_pending,
+    ),
     Flow(name="listings", run=run_listings, interval=60, label=_("Listings")),
     Flow(
         name="inventory",

@@ -24,6 +24,7 @@ from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
 from hub.orders import texts
 from hub.orders.batch_update import update_rows
+from hub.orders.dispatching import cancelled_after_dispatch
 from hub.orders.history import history_entry
 from hub.orders.linking import Catalog, LineKey
 from hub.orders.models import Order, OrderEvent, OrderLine
@@ -61,6 +62,8 @@ class Writes:
     # Lines to promise once they have ids: (line, location id, reason, actor).
     promise: list[tuple[OrderLine, int, Message, str]] = field(default_factory=list)
     release: list[tuple[Allocation, Message, str]] = field(default_factory=list)
+    # Orders the buyer cancelled in this batch: what left already needs action.
+    cancelled_ids: list[int] = field(default_factory=list)
 
 
 def save_batch(
@@ -270,6 +273,9 @@ def _plan_update(
         counts.unchanged += 1
         return
     notes = changes(order, data)
+    new_status = data.fields.get("channel_status", order.channel_status)
+    if data.cancelled and new_status != order.channel_status:
+        writes.cancelled_ids.append(order.pk)
     for name, value in data.fields.items():
         setattr(order, name, value)
     old_status = order.status
@@ -360,8 +366,8 @@ def _plan_promises(
     """Promise each linked line's units, unless the same promise stands."""
     reason = order_reason(order)
     for line in lines:
-        if line.stock_item_id is None:
-            continue
+        if line.stock_item_id is None or line.dispatch_id is not None:
+            continue  # a dispatched line (order partly dispatched) took its stock
         allocation = held.get(line.allocation_reference) if line.pk else None
         if allocation is not None:
             same = (allocation.item_id, allocation.location_id, allocation.quantity)
@@ -417,6 +423,7 @@ def _write(writes: Writes) -> None:
         update_rows(Order, columns, orders)
     update_rows(Order, ("revision", "channel_updated_at"), writes.touched_orders)
     OrderEvent.objects.bulk_create(writes.history)
+    cancelled_after_dispatch(writes.cancelled_ids)
 
 
 # ------------------------------------------------------------------- the rules

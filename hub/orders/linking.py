@@ -126,7 +126,10 @@ def link_line_by_hand(line: OrderLine, sku: str, actor: str = "") -> OrderLine:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=line.order_id)
         line.refresh_from_db()
-        dispatched = order.status == Order.Status.DISPATCHED
+        # The line itself left (its order may be only partly dispatched).
+        dispatched = line.dispatch_id is not None or (
+            order.status == Order.Status.DISPATCHED
+        )
         if dispatched and line.stock_item_id is not None:
             raise LinkError(
                 _(
@@ -169,6 +172,7 @@ def link_lines_of_offer(source: str, account: str, offer_id: str, item_id: int) 
         order__status=Order.Status.OPEN,
         offer_id=offer_id,
         stock_item__isnull=True,
+        dispatch__isnull=True,  # a line dispatched without stock is linked by hand
     ).select_related("order")
     linked = 0
     with transaction.atomic():

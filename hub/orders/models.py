@@ -151,6 +151,14 @@ class OrderLine(models.Model):
     # Why the line is not linked (no match, ambiguous title, …), shown to the seller
     # in their language (hub.orders.texts).
     unlinked_reason = MessageField()
+    # The dispatch that took this line out; null = not dispatched yet.
+    dispatch = models.ForeignKey(
+        "Dispatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lines",
+    )
 
     class Meta:
         constraints = [
@@ -191,6 +199,7 @@ class OrderEvent(models.Model):
         CANCELLED = "CANCELLED", _("Cancelled")
         LINKED = "LINKED", _("Line linked to stock")
         DISPATCHED = "DISPATCHED", _("Dispatched")
+        TRACKING = "TRACKING", _("Tracking number")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -213,34 +222,97 @@ class OrderEvent(models.Model):
 
 
 class Dispatch(models.Model):
-    """The order left the warehouse, with the carrier and tracking number if any.
+    """Lines of an order left the warehouse, with the carrier and tracking number.
 
-    Submitting the tracking number to the channel is the tracking flow's job; it
-    records its progress here.
+    Also the outbox record of the tracking number's trip to the channel: stored
+    before anything is sent, pushed by the channel's tracking flow, done only
+    when the channel confirms it (ARCHITECTURE.md §4 "Tracking").
     """
 
-    class Submission(models.TextChoices):
-        NOT_REQUIRED = "NOT_REQUIRED", _("Not submitted")
+    class State(models.TextChoices):
+        NOT_SENT = "NOT_SENT", _("Nothing to send")
         PENDING = "PENDING", _("Waiting to be sent")
-        SENT = "SENT", _("Sent to the channel")
-        FAILED = "FAILED", _("Rejected by the channel")
+        SENT = "SENT", _("Sent, waiting for the channel's answer")
+        ACCEPTED = "ACCEPTED", _("Accepted by the channel")
+        REFUSED = "REFUSED", _("Refused by the channel")
+        NEEDS_ACTION = "NEEDS_ACTION", _("Needs action")
+
+    # What the tracking flow still has to push.
+    OUTBOX_STATES = (State.PENDING, State.SENT)
+    # What the seller has to look at.
+    ATTENTION_STATES = (State.REFUSED, State.NEEDS_ACTION)
 
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="dispatches"
     )
+    # The carrier as the seller named it, and the channel's carrier id it maps
+    # to ("" = not mapped yet: the channel's carrier list was not known).
     carrier = models.CharField(_("carrier"), max_length=100, blank=True)
+    carrier_code = models.CharField(max_length=64, blank=True)
+    # The seller allowed sending an unknown carrier as the channel's "other
+    # carrier" with this name.
+    other_carrier = models.BooleanField(default=False)
     tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    # The seller dispatched unlinked lines, knowingly taking no stock for them.
+    without_stock = models.BooleanField(default=False)
+    # The seller confirmed dispatching an unpaid (not cash-on-delivery) order.
+    confirmed_unpaid = models.BooleanField(default=False)
     dispatched_at = models.DateTimeField(default=timezone.now)
-    submission = models.CharField(
-        max_length=16, choices=Submission.choices, default=Submission.NOT_REQUIRED
+
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.NOT_SENT
     )
-    # The channel's last answer about this dispatch, shown to the seller.
-    channel_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The channel's id for the shipment once it confirmed it.
+    shipment_id = models.CharField(max_length=64, blank=True)
+    # The channel's last answer about this dispatch (or why it needs action),
+    # shown to the seller in their language (hub.orders.texts, hub.allegro.texts).
+    channel_message = MessageField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["dispatched_at", "id"]
+        indexes = [
+            # The tracking flow's outbox scan, and the "needs action" list.
+            models.Index(fields=["state", "next_attempt_at"], name="dispatch_outbox"),
+        ]
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state in self.ATTENTION_STATES
+
+    @property
+    def can_be_corrected(self) -> bool:
+        """Carrier and number can change until the channel has accepted them."""
+        return not self.shipment_id and self.state != self.State.SENT
+
+
+class Carrier(models.Model):
+    """A carrier a channel accepts for tracking numbers (e.g. Allegro's
+    /order/carriers), kept by the channel app; orders read it to map the names
+    sellers type to the channel's carrier ids."""
+
+    source = models.CharField(max_length=32)
+    account = models.CharField(max_length=64)
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=100)
+    # Other names sellers use for it, normalised, separated by "|".
+    aliases = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "account", "code"], name="one_carrier_per_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.code
 
 
 class ImportProblem(models.Model):

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from hub.catalog import stock
 from hub.catalog import texts as catalog_texts
 from hub.catalog.models import Allocation, Location
-from hub.orders import texts
-from hub.orders.history import history
-from hub.orders.models import Dispatch, Order, OrderEvent, OrderLine
+from hub.orders.models import Order, OrderLine
 from hub.text.message import Message
 
 
@@ -26,8 +22,15 @@ def order_reason(order: Order) -> Message:
 
 
 def allocate_line(line: OrderLine) -> bool:
-    """Promise a linked line's units at its order's location (no-op if done)."""
-    if line.stock_item_id is None or line.order.status != Order.Status.OPEN:
+    """Promise a linked line's units at its order's location (no-op if done).
+
+    A dispatched line (of a partly dispatched order) has taken its stock already.
+    """
+    if (
+        line.stock_item_id is None
+        or line.dispatch_id is not None
+        or line.order.status != Order.Status.OPEN
+    ):
         return False
     location = order_location(line.order)
     existing = Allocation.objects.filter(reference=line.allocation_reference).first()
@@ -56,13 +59,6 @@ def release_order(order: Order) -> None:
             stock.release(line.allocation_reference, order_reason(order))
 
 
-def consume_order(order: Order) -> None:
-    """The order left the warehouse: its promised units leave on_hand."""
-    with transaction.atomic():
-        for line in order.lines.all():
-            stock.consume(line.allocation_reference, order_reason(order))
-
-
 def take_dispatched_line(line: OrderLine, order: Order) -> None:
     """A line linked after its order left: its units leave on_hand now."""
     assert line.stock_item is not None
@@ -71,42 +67,3 @@ def take_dispatched_line(line: OrderLine, order: Order) -> None:
     location = order_location(order)
     stock.allocate(line.stock_item, location, line.quantity, reference, reason)
     stock.consume(reference, reason)
-
-
-class NotDispatchable(ValueError):
-    """Only an open order can be dispatched; the message is for the seller."""
-
-
-def dispatch_order(
-    order: Order, carrier: str = "", tracking_number: str = "", actor: str = ""
-) -> Dispatch:
-    """Mark the order dispatched: its allocations become real (on_hand goes down).
-
-    The status moves with a conditional UPDATE, so dispatching twice (a double
-    click, two operators) consumes stock once.
-    """
-    with transaction.atomic():
-        moved = Order.objects.filter(pk=order.pk, status=Order.Status.OPEN).update(
-            status=Order.Status.DISPATCHED, updated_at=timezone.now()
-        )
-        if not moved:
-            raise NotDispatchable(
-                _("Order %(id)s is not open, so it cannot be dispatched.")
-                % {"id": order.external_id}
-            )
-        order.status = Order.Status.DISPATCHED
-        consume_order(order)
-        dispatch = Dispatch.objects.create(
-            order=order,
-            carrier=carrier.strip(),
-            tracking_number=tracking_number.strip(),
-        )
-        note = Message(texts.DISPATCHED)
-        if dispatch.tracking_number:
-            note = Message(
-                texts.DISPATCHED_TRACKED,
-                carrier=dispatch.carrier or "?",
-                number=dispatch.tracking_number,
-            )
-        history(order, OrderEvent.Kind.DISPATCHED, note, actor=actor)
-    return dispatch

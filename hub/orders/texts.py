@@ -61,6 +61,47 @@ DISPATCHED_TRACKED = define(
     "order.dispatched_tracked",
     _("Dispatched with %(carrier)s, tracking number %(number)s."),
 )
+# Some lines of the order (``lines``: "1× Mug, 2× Cup", the channel's titles).
+DISPATCHED_LINES = define("order.dispatched_lines", _("Dispatched %(lines)s."))
+DISPATCHED_LINES_TRACKED = define(
+    "order.dispatched_lines_tracked",
+    _("Dispatched %(lines)s with %(carrier)s, tracking number %(number)s."),
+)
+DISPATCHED_WITHOUT_STOCK = define(
+    "order.dispatched_without_stock",
+    ngettext_lazy(
+        "%(count)d unlinked line dispatched without taking stock, by the seller's "
+        "choice.",
+        "%(count)d unlinked lines dispatched without taking stock, by the seller's "
+        "choice.",
+        "count",
+    ),
+)
+DISPATCHED_UNPAID = define(
+    "order.dispatched_unpaid", _("Dispatched unpaid, confirmed by the seller.")
+)
+TRACKING_CORRECTED = define(
+    "order.tracking_corrected",
+    _("Tracking number corrected to %(carrier)s %(number)s; it will be sent again."),
+)
+TRACKING_RESENT = define(
+    "order.tracking_resent", _("Tracking number %(number)s will be sent again.")
+)
+DISPATCH_HANDLED = define(
+    "order.dispatch_handled",
+    _("Dispatch with tracking number %(number)s marked handled."),
+)
+
+# ------------------------------------------------- a dispatch's channel answer
+# Dispatch.channel_message: what the channel said, or why the seller must act.
+CANCELLED_AFTER_DISPATCH_ACTION = define(
+    "dispatch.cancelled_after_dispatch",
+    _(
+        "The buyer cancelled the order after it was dispatched: stop the parcel "
+        "or arrange its return, then mark this handled."
+    ),
+)
+MARKED_HANDLED = define("dispatch.marked_handled", _("Marked handled by the seller."))
 
 # Fields whose change the history names (order.fields_changed lists these codes).
 FIELD_LABELS = {

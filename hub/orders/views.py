@@ -3,7 +3,6 @@ history."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -14,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hub.orders.dispatching import needing_attention
 from hub.orders.export import export_orders
 from hub.orders.finding import filtered_orders
-from hub.orders.forms import DispatchForm, LinkLineForm, OrderFilterForm
+from hub.orders.forms import LinkLineForm, OrderFilterForm
 from hub.orders.linking import LinkError, link_line_by_hand
-from hub.orders.links import channel_links
 from hub.orders.models import ImportProblem, Order, OrderLine
-from hub.orders.stock import NotDispatchable, dispatch_order
+from hub.orders.views_dispatch import detail_context
 from hub.text import actor
 
 PAGE_SIZE = 50
@@ -47,6 +46,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
         # Orders a channel could not import: few, and the seller must see them.
         "problem_count": ImportProblem.objects.count(),
         "problems": ImportProblem.objects.all()[:SHOWN_PROBLEMS],
+        "attention_count": needing_attention().count(),
     }
     return render(request, "orders/list.html", context)
 
@@ -64,18 +64,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.select_related("location"), pk=pk)
-    lines = order.lines.select_related("stock_item").order_by("id")
-    context = {
-        "order": order,
-        "channel_link": channel_links([order]).get(order.pk, ""),
-        "lines": lines,
-        "discount": sum((line.discount for line in lines), Decimal(0)),
-        "events": order.events.all(),
-        "dispatches": order.dispatches.all(),
-        "link_form": LinkLineForm(),
-        "dispatch_form": DispatchForm(),
-    }
-    return render(request, "orders/detail.html", context)
+    return render(request, "orders/detail.html", detail_context(order))
 
 
 @require_POST
@@ -95,25 +84,4 @@ def link_line(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
             _("Linked to %(sku)s; its stock is now promised to this order.")
             % {"sku": form.cleaned_data["sku"]},
         )
-    return redirect("order_detail", pk=pk)
-
-
-@require_POST
-def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_object_or_404(Order, pk=pk)
-    form = DispatchForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Check the carrier and tracking number."))
-        return redirect("order_detail", pk=pk)
-    try:
-        dispatch_order(
-            order,
-            form.cleaned_data["carrier"],
-            form.cleaned_data["tracking_number"],
-            actor.of_request(request),
-        )
-    except NotDispatchable as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Order marked as dispatched; stock taken off."))
     return redirect("order_detail", pk=pk)

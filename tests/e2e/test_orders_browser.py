@@ -49,7 +49,13 @@ def test_link_an_unlinked_line_then_dispatch(
     page.fill("#id_carrier", "DPD")
     page.fill("#id_tracking_number", "0000000000001")
     page.click("button:has-text('Mark dispatched')")
-    assert "dispatched" in page.inner_text(".messages")
+    # Unpaid: the hub asks first, keeping what was typed.
+    assert "Confirm to dispatch it anyway" in page.inner_text("#dispatch-form")
+    assert page.input_value("#id_tracking_number") == "0000000000001"
+    assert Order.objects.get(external_id="LOST-ORDER").status == "OPEN"
+    page.check("#id_confirm_unpaid")
+    page.click("button:has-text('Mark dispatched')")
+    assert "Dispatched" in page.inner_text(".messages")
     assert "0000000000001" in page.inner_text("body")
     history = page.inner_text("table.history")
     assert "Imported" in history

@@ -14,10 +14,10 @@ from django.utils import translation
 
 from hub.catalog import stock
 from hub.catalog.models import StockItem
+from hub.orders.dispatching import DispatchRequest, dispatch_order
 from hub.orders.importing import save_orders
 from hub.orders.linking import link_line_by_hand
 from hub.orders.models import Order, OrderEvent
-from hub.orders.stock import dispatch_order
 from hub.orders.tests.conftest import make_account, make_line, make_order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -169,7 +169,10 @@ def test_polish_order_page_has_no_english(
     )
     save_orders(account, [paid])
     link_line_by_hand(line, "MUG-1", actor="user:browser")
-    dispatch_order(Order.objects.get(pk=order.pk), "DPD", "123", "user:browser")
+    dispatch_order(
+        Order.objects.get(pk=order.pk),
+        DispatchRequest("DPD", "123", actor="user:browser"),
+    )
     events = list(OrderEvent.objects.filter(order=order))
     assert len(events) >= 4
 

@@ -20,9 +20,9 @@ from django.db import connection
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockItem
+from hub.orders.dispatching import DispatchRequest, NotDispatchable, dispatch_order
 from hub.orders.importing import IncomingOrder, save_orders
 from hub.orders.models import Dispatch, Order, OrderEvent
-from hub.orders.stock import NotDispatchable, dispatch_order
 from hub.orders.tests.conftest import make_account, make_order
 
 pytestmark = [
@@ -62,7 +62,11 @@ def test_dispatching_twice_at_once_consumes_stock_once(
     save_orders(make_account(warehouse), [make_order()])
     pk = Order.objects.get().pk
 
-    results = at_once(lambda: dispatch_order(Order.objects.get(pk=pk), "DPD", "1"))
+    results = at_once(
+        lambda: dispatch_order(
+            Order.objects.get(pk=pk), DispatchRequest(confirm_unpaid=True)
+        )
+    )
 
     assert sorted(type(r).__name__ for r in results) == ["Dispatch", "NotDispatchable"]
     assert isinstance(

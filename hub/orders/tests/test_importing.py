@@ -6,13 +6,17 @@ import pytest
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockItem
+from hub.orders import texts
+from hub.orders.dispatching import DispatchRequest, NotDispatchable, dispatch_order
 from hub.orders.importing import save_orders
 from hub.orders.linking import LinkError, link_line_by_hand
-from hub.orders.models import Order, OrderEvent, OrderLine
-from hub.orders.stock import NotDispatchable, dispatch_order
+from hub.orders.models import Dispatch, Order, OrderEvent, OrderLine
 from hub.orders.tests.conftest import make_account, make_line, make_order
+from hub.text.message import Message
 
 pytestmark = pytest.mark.django_db
+
+UNPAID_OK = DispatchRequest(confirm_unpaid=True)
 
 
 def test_new_order_allocates_its_linked_lines(warehouse: Location, mug: StockItem):
@@ -236,9 +240,11 @@ def test_dispatch_consumes_stock_once(warehouse: Location, mug: StockItem):
     save_orders(make_account(warehouse), [make_order()])
     order = Order.objects.get()
 
-    dispatch = dispatch_order(order, "DPD", "0123456789012")
+    dispatch = dispatch_order(
+        order, DispatchRequest("DPD", "0123456789012", confirm_unpaid=True)
+    )
     with pytest.raises(NotDispatchable):
-        dispatch_order(Order.objects.get())
+        dispatch_order(Order.objects.get(), UNPAID_OK)
 
     assert dispatch.tracking_number == "0123456789012"
     assert Order.objects.get().status == Order.Status.DISPATCHED
@@ -251,7 +257,7 @@ def test_dispatched_order_stays_dispatched_when_cancelled_later(
     warehouse: Location, mug: StockItem
 ):
     save_orders(make_account(warehouse), [make_order()])
-    dispatch_order(Order.objects.get())
+    dispatch_order(Order.objects.get(), UNPAID_OK)
 
     save_orders(make_account(warehouse), [make_order(cancelled=True)])
 
@@ -259,6 +265,52 @@ def test_dispatched_order_stays_dispatched_when_cancelled_later(
     assert order.status == Order.Status.DISPATCHED
     assert order.channel_status == "CANCELLED"
     assert stock.on_hand(mug, warehouse) == 8
+
+
+def test_a_partly_dispatched_order_changing_keeps_the_dispatched_line_taken(
+    warehouse: Location, mug: StockItem
+):
+    two = [make_line("L-1"), make_line("L-2", quantity=3)]
+    save_orders(make_account(warehouse), [make_order(lines=two)])
+    order = Order.objects.get()
+    first = order.lines.get(external_id="L-1")
+    dispatch_order(order, DispatchRequest(line_ids=[first.pk], confirm_unpaid=True))
+    assert (stock.on_hand(mug, warehouse), stock.available(mug, warehouse)) == (8, 5)
+
+    # Paid, and the second line's quantity changed: planned and saved as a set.
+    changed = [make_line("L-1"), make_line("L-2", quantity=1)]
+    save_orders(make_account(warehouse), [make_order(lines=changed, paid=True)])
+
+    assert Order.objects.get().status == Order.Status.OPEN
+    assert list(Allocation.objects.values_list("reference", "quantity")) == [
+        (order.lines.get(external_id="L-2").allocation_reference, 1)
+    ]  # none again for the line that left
+    assert (stock.on_hand(mug, warehouse), stock.available(mug, warehouse)) == (8, 7)
+
+
+def test_a_partly_dispatched_order_cancelled_needs_action_and_frees_the_rest(
+    warehouse: Location, mug: StockItem
+):
+    two = [make_line("L-1"), make_line("L-2", quantity=3)]
+    save_orders(make_account(warehouse), [make_order("A", lines=two)])
+    save_orders(make_account(warehouse), [make_order("B")])
+    order = Order.objects.get(external_id="A")
+    first = order.lines.get(external_id="L-1")
+    sent = dispatch_order(
+        order, DispatchRequest(line_ids=[first.pk], confirm_unpaid=True)
+    )
+    other = dispatch_order(Order.objects.get(external_id="B"), UNPAID_OK)
+
+    save_orders(make_account(warehouse), [make_order("A", lines=two, cancelled=True)])
+
+    sent.refresh_from_db()
+    other.refresh_from_db()
+    assert Order.objects.get(external_id="A").status == Order.Status.CANCELLED
+    assert sent.state == Dispatch.State.NEEDS_ACTION
+    assert sent.channel_message == Message(texts.CANCELLED_AFTER_DISPATCH_ACTION)
+    assert other.state == Dispatch.State.NOT_SENT  # another order: untouched
+    assert Allocation.objects.count() == 0  # the line still here is released
+    assert stock.on_hand(mug, warehouse) == 6  # what left stays gone
 
 
 def test_allocation_arithmetic_across_orders(warehouse: Location, mug: StockItem):
@@ -273,7 +325,7 @@ def test_allocation_arithmetic_across_orders(warehouse: Location, mug: StockItem
     save_orders(make_account(warehouse), [make_order("B", cancelled=True)])
     assert stock.available(mug, warehouse) == 10 - 8
 
-    dispatch_order(Order.objects.get(external_id="A"))
+    dispatch_order(Order.objects.get(external_id="A"), UNPAID_OK)
     assert stock.on_hand(mug, warehouse) == 7
     assert stock.available(mug, warehouse) == 7 - 5
 
@@ -338,7 +390,9 @@ def test_linking_a_line_after_dispatch_takes_its_units_off_stock_once(
     warehouse: Location, mug: StockItem
 ):
     save_orders(make_account(warehouse), [make_order(lines=[make_line(sku="NOPE")])])
-    dispatch_order(Order.objects.get())
+    dispatch_order(
+        Order.objects.get(), DispatchRequest(without_stock=True, confirm_unpaid=True)
+    )
     assert stock.on_hand(mug, warehouse) == 10  # nothing was linked, nothing left
 
     link_line_by_hand(OrderLine.objects.get(), "MUG-1")

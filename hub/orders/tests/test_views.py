@@ -71,13 +71,13 @@ def test_list_runs_the_same_number_of_queries_for_any_size(
     mug: StockItem,
     django_assert_num_queries: Any,
 ):
-    # session, user, orders set aside (count), channel names, count, one page
-    # of orders, their lines
+    # session, user, orders set aside (count), dispatches needing action (count),
+    # channel names, count, one page of orders, their lines
     many_orders(warehouse, 3)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         logged_in_client.get(reverse("orders"))
     many_orders(warehouse, 300)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = logged_in_client.get(
             reverse("orders") + "?status=OPEN&q=F-00&sort=total_desc&page=3"
         )
@@ -233,7 +233,7 @@ def test_dispatch_from_the_detail_page_consumes_stock(
 
     logged_in_client.post(
         reverse("order_dispatch", args=[order.pk]),
-        {"carrier": "DPD", "tracking_number": "0000000000001"},
+        {"carrier": "DPD", "tracking_number": "0000000000001", "confirm_unpaid": "on"},
     )
     again = logged_in_client.post(
         reverse("order_dispatch", args=[order.pk]), {}, follow=True
@@ -241,4 +241,4 @@ def test_dispatch_from_the_detail_page_consumes_stock(
 
     assert Order.objects.get().status == Order.Status.DISPATCHED
     assert stock.on_hand(mug, warehouse) == 8
-    assert "cannot be dispatched" in again.content.decode()
+    assert "has been dispatched already" in again.content.decode()

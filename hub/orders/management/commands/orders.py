@@ -1,7 +1,9 @@
-"""`allegro-hub orders list [--channel NAME] [--status S] [--unlinked] [--json]`.
+"""`allegro-hub orders list [--channel NAME] [--status S] [--unlinked] [--json]`,
+`allegro-hub orders dispatch ORDER --carrier C --tracking T [--lines L …]`,
+`allegro-hub orders dispatch-csv FILE`.
 
-Newest first. ``--json`` prints one JSON document for scripts: the API's order
-shape (hub/orders/serialize.py); otherwise a plain table.
+The list is newest first. ``--json`` prints one JSON document for scripts: the API's
+order shape (hub/orders/serialize.py); otherwise a plain table.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hub.orders.management.dispatch import (
+    add_dispatch_flags,
+    dispatch_file,
+    dispatch_one,
+)
 from hub.orders.models import Order
 from hub.orders.serialize import order_data
 
 
 class Command(BaseCommand):
-    help = "List orders."
+    help = "List and dispatch orders."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -30,8 +37,31 @@ class Command(BaseCommand):
         )
         list_.add_argument("--limit", type=int, default=100)
         list_.add_argument("--json", action="store_true", help="print JSON")
+        one = sub.add_parser("dispatch", help="dispatch an order or some of its lines")
+        one.add_argument("order", help="the order's channel id or hub number")
+        one.add_argument("--carrier", default="", help="carrier name or id")
+        one.add_argument("--tracking", default="", help="tracking number")
+        one.add_argument(
+            "--lines",
+            nargs="+",
+            default=None,
+            help="only these lines: channel line id, offer id or SKU",
+        )
+        many = sub.add_parser(
+            "dispatch-csv",
+            help="dispatch from a CSV: order_id,carrier,tracking_number[,lines]",
+        )
+        many.add_argument("file", help="the CSV file")
+        for parser_ in (one, many):
+            add_dispatch_flags(parser_)
 
     def handle(self, *args: object, **options: object) -> None:
+        if options["action"] == "dispatch":
+            dispatch_one(self, options)
+            return
+        if options["action"] == "dispatch-csv":
+            dispatch_file(self, options)
+            return
         limit = options["limit"]
         if not isinstance(limit, int) or limit < 1:
             raise CommandError(_("--limit must be a positive number."))

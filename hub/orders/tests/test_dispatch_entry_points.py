@@ -1,0 +1,263 @@
+"""The other ways in: bulk from the list, CSV, REST API and CLI. Same rules."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from hub.api.models import ApiToken
+from hub.catalog import stock
+from hub.catalog.models import Location, StockItem
+from hub.orders.importing import save_orders
+from hub.orders.models import Carrier, Dispatch, Order
+
+from .conftest import make_account, make_line, make_order
+
+PAID: dict[str, Any] = {"paid": True, "channel_status": "READY_FOR_PROCESSING"}
+
+
+@pytest.fixture
+def orders(warehouse: Location, mug: StockItem) -> dict[str, Order]:
+    Carrier.objects.bulk_create(
+        Carrier(source="test", account="1", code=code, name=name)
+        for code, name in [("DPD", "DPD"), ("INPOST", "InPost"), ("OTHER", "Inny")]
+    )
+    two_lines = [make_line("L-1", quantity=1), make_line("L-2", offer_id="OF-2")]
+    save_orders(
+        make_account(warehouse),
+        [
+            make_order("A", **PAID),
+            make_order("B", lines=two_lines, **PAID),
+            make_order("UNPAID"),
+        ],
+    )
+    return {o.external_id: o for o in Order.objects.all()}
+
+
+@pytest.fixture
+def api(client: Client, user: Any) -> Client:
+    _row, token = ApiToken.issue(user, "erp")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
+# ------------------------------------------------------------------------ CSV
+
+
+def upload(client: Client, text: str, **flags: str) -> Any:
+    data = SimpleUploadedFile("d.csv", text.encode("cp1250"), "text/csv")
+    return client.post(reverse("orders_dispatch_csv"), {"file": data, **flags})
+
+
+def test_csv_dispatches_every_row(
+    logged_in_client: Client, orders: dict[str, Order], mug: StockItem
+):
+    text = (
+        "order_id;carrier;tracking_number;lines\n"
+        "A;DPD;1234567890123;\n"
+        "B;InPost;" + "6" * 24 + ";OF-2\n"
+    )
+
+    response = upload(logged_in_client, text)
+
+    assert response.status_code == 302
+    by_order = {
+        d.order.external_id: d for d in Dispatch.objects.select_related("order")
+    }
+    assert by_order["A"].carrier_code == "DPD"
+    assert [line.offer_id for line in by_order["B"].lines.all()] == ["OF-2"]
+    assert Order.objects.get(external_id="B").status == Order.Status.OPEN
+    assert stock.on_hand(mug) == 10 - 2 - 2
+
+
+def test_csv_with_a_bad_row_dispatches_nothing_and_lists_every_problem(
+    logged_in_client: Client, orders: dict[str, Order], mug: StockItem
+):
+    text = (
+        "order,carrier,tracking\n"
+        "A,DPD,1234567890123\n"
+        "NOPE,DPD,1\n"
+        "UNPAID,DPD,2\n"
+        "B,Kurier Zenek,3\n"
+        "A,DPD,4\n"
+    )
+
+    response = upload(logged_in_client, text)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "4 problems. Nothing was dispatched." in page
+    assert "No order NOPE" in page
+    assert "not paid" in page
+    assert "Kurier Zenek" in page
+    assert "dispatched already" in page  # A twice in one file
+    assert not Dispatch.objects.exists()
+    assert stock.on_hand(mug) == 10
+
+
+def test_csv_confirmations_apply_to_every_row(
+    logged_in_client: Client, orders: dict[str, Order]
+):
+    upload(
+        logged_in_client,
+        "order_id,carrier,tracking_number\nUNPAID,Kurier Zenek,Z-1\n",
+        confirm_unpaid="on",
+        other_carrier="on",
+    )
+
+    done = Dispatch.objects.get()
+    assert (done.carrier_code, done.carrier, done.confirmed_unpaid) == (
+        "OTHER",
+        "Kurier Zenek",
+        True,
+    )
+
+
+def test_csv_header_problems(logged_in_client: Client, orders: dict[str, Order]):
+    page = upload(logged_in_client, "order_id,colour\nA,red\n").content.decode()
+    assert "unknown column" in page
+    assert "a carrier column is required" in page
+
+
+# ----------------------------------------------------------------------- bulk
+
+
+def test_bulk_dispatch_from_the_list_dispatches_each_order_on_its_own(
+    logged_in_client: Client, orders: dict[str, Order], mug: StockItem
+):
+    ids = [orders["A"].pk, orders["UNPAID"].pk]
+
+    response = logged_in_client.post(
+        reverse("orders_bulk_dispatch"), {"order": ids, "carrier": "DPD"}, follow=True
+    )
+
+    page = response.content.decode()
+    assert Order.objects.get(external_id="A").status == Order.Status.DISPATCHED
+    assert Order.objects.get(external_id="UNPAID").status == Order.Status.OPEN
+    assert "1 order(s) dispatched" in page
+    assert "UNPAID: " in page
+    assert Dispatch.objects.get().state == Dispatch.State.NOT_SENT
+
+
+def test_list_offers_the_bulk_form_for_open_orders(
+    logged_in_client: Client, orders: dict[str, Order]
+):
+    page = logged_in_client.get(reverse("orders")).content.decode()
+    assert page.count('name="order"') == 3
+    assert reverse("orders_dispatch_csv") in page
+
+
+# ------------------------------------------------------------------------ API
+
+
+def test_api_dispatch_lines_and_read_them_back(
+    api: Client, orders: dict[str, Order], mug: StockItem
+):
+    order = orders["B"]
+    url = f"/api/orders/{order.pk}/dispatches"
+
+    made = api.post(
+        url,
+        {"carrier": "dpd", "tracking_number": "1234567890123", "lines": ["OF-2"]},
+        content_type="application/json",
+    )
+    listed = api.get(url)
+
+    assert made.status_code == 201
+    body = made.json()
+    assert (body["carrier_code"], body["state"]) == ("DPD", "PENDING")
+    assert body["line_ids"] == [order.lines.get(offer_id="OF-2").pk]
+    assert [d["id"] for d in listed.json()] == [body["id"]]
+
+
+def test_api_refusal_names_the_fields_and_what_to_confirm(
+    api: Client, orders: dict[str, Order]
+):
+    refused = api.post(
+        f"/api/orders/{orders['UNPAID'].pk}/dispatches",
+        {"carrier": "DPD", "tracking_number": "1 2"},
+        content_type="application/json",
+    )
+
+    assert refused.status_code == 422
+    assert set(refused.json()["errors"]) == {"tracking_number"}
+    refused = api.post(
+        f"/api/orders/{orders['UNPAID'].pk}/dispatches",
+        {},
+        content_type="application/json",
+    )
+    assert refused.json()["confirm"] == ["unpaid"]
+    assert not Dispatch.objects.exists()
+
+
+def test_api_corrects_a_refused_number(api: Client, orders: dict[str, Order]):
+    made = api.post(
+        f"/api/orders/{orders['A'].pk}/dispatches",
+        {"carrier": "DPD", "tracking_number": "AD1"},
+        content_type="application/json",
+    ).json()
+    Dispatch.objects.filter(pk=made["id"]).update(
+        state=Dispatch.State.REFUSED, channel_message="not valid"
+    )
+    assert [d["id"] for d in api.get("/api/dispatches/needing-action").json()] == [
+        made["id"]
+    ]
+
+    fixed = api.put(
+        f"/api/dispatches/{made['id']}",
+        {"carrier": "DPD", "tracking_number": "1234567890123"},
+        content_type="application/json",
+    )
+
+    assert fixed.status_code == 200
+    assert (fixed.json()["state"], fixed.json()["tracking_number"]) == (
+        "PENDING",
+        "1234567890123",
+    )
+    assert api.get("/api/dispatches/needing-action").json() == []
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("orders", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_cli_dispatch_with_lines(orders: dict[str, Order], mug: StockItem):
+    out = run("dispatch", "B", "--carrier", "InPost", "--tracking", "6" * 24,
+              "--lines", "OF-2")  # fmt: skip
+
+    assert "dispatched (1 line(s))" in out
+    done = Dispatch.objects.get()
+    assert (done.carrier_code, done.state) == ("INPOST", Dispatch.State.PENDING)
+    assert Order.objects.get(external_id="B").status == Order.Status.OPEN
+
+
+def test_cli_refusal_says_how_to_go_ahead(orders: dict[str, Order]):
+    with pytest.raises(CommandError, match="--confirm-unpaid"):
+        run("dispatch", "UNPAID", "--carrier", "DPD", "--tracking", "1234567890123")
+    with pytest.raises(CommandError, match="not a line of this order"):
+        run("dispatch", "B", "--lines", "OF-9")
+    assert not Dispatch.objects.exists()
+
+
+def test_cli_dispatch_csv(orders: dict[str, Order], tmp_path: Path):
+    good = tmp_path / "good.csv"
+    good.write_text("order_id,carrier,tracking_number\nA,DPD,1234567890123\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("order_id,carrier,tracking_number\nB,DPD,1\nNOPE,DPD,2\n")
+
+    with pytest.raises(CommandError, match="Nothing was dispatched: 1 problem"):
+        run("dispatch-csv", str(bad))
+    assert not Dispatch.objects.exists()
+    assert "1 dispatch(es) made" in run("dispatch-csv", str(good))
