@@ -11,13 +11,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 
 from django.utils.translation import gettext as _
 
 from hub.catalog import texts
 from hub.catalog.models import StockItem, StockLevel
-from hub.catalog.rows import COLUMNS, ApplyResult, RowError, RowsInvalid, apply_rows
+from hub.catalog.rows import (
+    COLUMNS,
+    ApplyResult,
+    Report,
+    RowError,
+    RowsInvalid,
+    Step,
+    applying,
+    no_report,
+    run_steps,
+)
 from hub.text.message import Message
 
 DELIMITERS = (",", ";", "\t")
@@ -136,9 +146,15 @@ def read_csv(data: bytes) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def import_csv(data: bytes, actor: str = "") -> ApplyResult:
+def import_csv(data: bytes, actor: str = "", report: Report = no_report) -> ApplyResult:
     """Read, check and apply a whole file; RowsInvalid (nothing written) if bad."""
-    return apply_rows(read_csv(data), reason=Message(texts.CSV_IMPORT), actor=actor)
+    return run_steps(importing(data, actor), report)
+
+
+def importing(data: bytes, actor: str = "") -> Generator[Step, None, ApplyResult]:
+    """import_csv step by step (hub.catalog.rows.applying)."""
+    rows = read_csv(data)
+    return (yield from applying(rows, reason=Message(texts.CSV_IMPORT), actor=actor))
 
 
 def export_rows() -> Iterator[Mapping[str, object]]:

@@ -11,18 +11,47 @@ alone; a blank location means the default location.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hub.catalog import stock
 from hub.catalog.models import Location, StockItem, StockLevel
 
 COLUMNS = ("sku", "title", "ean", "location", "on_hand")
+# Rows written per statement batch between two progress reports.
+PROGRESS_CHUNK = 5000
+# A long batch's steps, in order, with their share of the whole (for one bar).
+STEPS = {"check": 30, "items": 35, "levels": 35}
+STEP_NAMES = {
+    "check": gettext_lazy("checking rows"),
+    "items": gettext_lazy("saving items"),
+    "levels": gettext_lazy("saving stock levels"),
+}
+# (step, done, total): where applying got to (CLI lines, the web's bar).
+Step = tuple[str, int, int]
+Report = Callable[[str, int, int], None]
+
+
+def percent(step: str, done: int, total: int) -> int:
+    """How far a batch is, 0–100, from the step it is in and its own progress."""
+    before = 0
+    for name, share in STEPS.items():
+        if name == step:
+            return min(100, before + (share * done // total if total else share))
+        before += share
+    return 0
+
+
+def no_report(step: str, done: int, total: int) -> None:
+    pass
+
+
 SKU_MAX = StockItem._meta.get_field("sku").max_length or 100
 TITLE_MAX = StockItem._meta.get_field("title").max_length or 255
 # The database column is a 32-bit integer on every backend we support.
@@ -311,8 +340,9 @@ def same_spelling(
 
 def upsert_items(
     rows: Sequence[StockRow], existing: Mapping[str, StockItem], result: ApplyResult
-) -> dict[str, int]:
-    """Create new items, update changed ones; return the item id of every SKU."""
+) -> Generator[Step, None, dict[str, int]]:
+    """Create new items, update changed ones; return the item id of every SKU
+    (a generator: yields its progress between statements)."""
     wanted: dict[str, StockItem] = {}
     for row in rows:
         current = wanted.get(row.sku) or existing.get(row.sku)
@@ -335,13 +365,16 @@ def upsert_items(
     now = timezone.now()
     for item in to_write:
         item.created_at = item.updated_at = now
-    StockItem.objects.bulk_create(
-        to_write,
-        batch_size=500,
-        update_conflicts=True,
-        unique_fields=["sku"],
-        update_fields=["title", "ean", "updated_at"],
-    )
+    for start in range(0, len(to_write), PROGRESS_CHUNK):
+        yield ("items", start, len(to_write))
+        StockItem.objects.bulk_create(
+            to_write[start : start + PROGRESS_CHUNK],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["sku"],
+            update_fields=["title", "ean", "updated_at"],
+        )
+    yield ("items", len(to_write), len(to_write))
     result.skus = list(wanted)
     return {item.sku: item.pk for item in existing_items(wanted).values()}
 
@@ -353,7 +386,7 @@ def write_levels(
     result: ApplyResult,
     reason: stock.Reason = "",
     actor: str = "",
-) -> None:
+) -> Iterator[Step]:
     wanted: dict[tuple[int, int], int] = {}
     for row in rows:
         if row.on_hand is not None:
@@ -372,7 +405,10 @@ def write_levels(
         for (item_id, location_id), quantity in wanted.items()
         if current.get((item_id, location_id)) != quantity
     ]
-    stock.set_levels(changed, reason, actor)
+    for start in range(0, len(changed), PROGRESS_CHUNK):
+        yield ("levels", start, len(changed))
+        stock.set_levels(changed[start : start + PROGRESS_CHUNK], reason, actor)
+    yield ("levels", len(changed), len(changed))
     result.levels_changed = len(changed)
     result.levels_unchanged = len(wanted) - len(changed)
 
@@ -395,13 +431,44 @@ def apply_rows(
     create_items: bool = True,
     reason: stock.Reason = "",
     actor: str = "",
+    report: Report = no_report,
 ) -> ApplyResult:
     """Validate every row, then write all of them in one transaction — or nothing.
 
     Raises RowsInvalid with every error found (sorted by line) when any row is bad.
     With create_items=False an unknown SKU is an error instead of a new item.
+    ``report`` hears where it got to (STEPS), between statements.
     """
-    rows, errors = parse_rows(raw_rows)
+    return run_steps(applying(raw_rows, create_items, reason, actor), report)
+
+
+def run_steps(steps: Generator[Step, None, ApplyResult], report: Report) -> ApplyResult:
+    """Drive a step generator to its end, telling report each step."""
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as done:
+            return done.value
+        report(*step)
+
+
+def applying(
+    raw_rows: Iterable[tuple[int, Mapping[str, object]]],
+    create_items: bool = True,
+    reason: stock.Reason = "",
+    actor: str = "",
+) -> Generator[Step, None, ApplyResult]:
+    """apply_rows as a generator: yields (step, done, total) between statements and
+    returns the result, so a page can stream its progress. The transaction spans
+    the yields: run it to the end in one thread; closing it early rolls back."""
+    raw_rows = list(raw_rows)
+    rows: list[StockRow] = []
+    errors: list[RowError] = []
+    for start in range(0, len(raw_rows), PROGRESS_CHUNK):
+        yield ("check", start, len(raw_rows))
+        chunk_rows, chunk_errors = parse_rows(raw_rows[start : start + PROGRESS_CHUNK])
+        rows += chunk_rows
+        errors += chunk_errors
     with transaction.atomic():
         rows, existing = same_spelling(rows)
         locations, location_errors = resolve_locations(rows)
@@ -410,7 +477,8 @@ def apply_rows(
         )
         if errors:
             raise RowsInvalid(sorted(errors, key=lambda e: (e.line, e.field)))
+        yield ("check", len(raw_rows), len(raw_rows))
         result = ApplyResult()
-        item_ids = upsert_items(rows, existing, result)
-        write_levels(rows, item_ids, locations, result, reason, actor)
+        item_ids = yield from upsert_items(rows, existing, result)
+        yield from write_levels(rows, item_ids, locations, result, reason, actor)
     return result

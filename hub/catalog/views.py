@@ -8,10 +8,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from hub.catalog import csvio, stock, texts, usage
+from hub.catalog import csvio, import_stream, stock, texts, usage
 from hub.catalog.forms import (
     LOCATION_TAKEN,
     SKU_TAKEN,
@@ -27,7 +28,7 @@ from hub.text import actor
 from hub.text.message import Message
 
 PAGE_SIZE = 50
-SHOWN_ERRORS = 100
+SHOWN_ERRORS = import_stream.SHOWN_ERRORS
 
 
 @require_GET
@@ -236,12 +237,17 @@ def location_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def import_csv(request: HttpRequest) -> HttpResponse:
+def import_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = ImportForm(
         request.POST if request.method == "POST" else None, request.FILES or None
     )
     errors = None
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size >= import_stream.STREAM_FROM_BYTES:
+            return import_stream.stream_import(
+                request, upload.read(), upload.name, actor.of_request(request)
+            )
         try:
             result = csvio.import_csv(
                 form.cleaned_data["file"].read(),
@@ -267,5 +273,7 @@ def export_csv(request: HttpRequest) -> StreamingHttpResponse:
     excel = request.GET.get("format") == "excel"
     body = csvio.export_csv(delimiter=";" if excel else ",", bom=excel)
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="stock.csv"'
+    # Named with the day (local time), so the downloads of several days stay apart.
+    today = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="stock-{today}.csv"'
     return response

@@ -64,3 +64,24 @@ def test_bad_csv_shows_per_row_errors(
     assert "-5 is negative" in errors
     page.goto(f"{live_server.url}/inventory/")
     assert "No stock items yet" in page.inner_text("#inventory")
+
+
+def test_a_large_csv_import_shows_a_moving_bar_then_the_summary(
+    live_server: Any, browser_page: Any, log_in: Any, tmp_path: Any
+) -> None:
+    """The page streams its progress: the bar is on screen while the rows are
+    checked and saved, and ends at 100 % with the summary and a way on."""
+    page = log_in(browser_page)
+    big = tmp_path / "big.csv"
+    lines = [f"BIG-{n:05d};Kubek numer {n} z długą nazwą;{n % 9}" for n in range(12000)]
+    big.write_text("sku;title;on_hand\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    page.goto(f"{live_server.url}/inventory/import/")
+    page.set_input_files("#id_file", str(big))
+    page.click("button:has-text('Import')")
+    page.wait_for_selector("#import-bar")  # shown before the import is done
+    page.wait_for_selector("#import-done", timeout=120_000)
+    assert page.get_attribute("#import-bar", "aria-valuenow") == "100"
+    assert "12000 items created" in page.inner_text("#import-done")
+    page.click("#import-done a")
+    page.wait_for_url(f"{live_server.url}/inventory/")
+    assert StockItem.objects.count() == 12000

@@ -6,6 +6,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockItem, StockLevel
@@ -168,7 +169,10 @@ def test_export_download(logged_in_client: Client) -> None:
     stock.set_on_hand(item, stock.default_location(), 2)
     response = logged_in_client.get("/inventory/export.csv", {"format": "excel"})
     assert isinstance(response, StreamingHttpResponse)
-    assert response["Content-Disposition"] == 'attachment; filename="stock.csv"'
+    today = timezone.localdate().isoformat()  # e.g. stock-2026-11-30.csv
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="stock-{today}.csv"'
+    )
     body = b"".join(response.streaming_content).decode("utf-8")
     assert body == "\ufeffsku;title;ean;location;on_hand\r\nA-1;Kubek;;Default;2\r\n"
 

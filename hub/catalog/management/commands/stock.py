@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,38 @@ from django.utils.translation import gettext as _
 
 from hub.catalog import csvio, stock, texts
 from hub.catalog.models import Location, StockItem
-from hub.catalog.rows import RowsInvalid, parse_on_hand
+from hub.catalog.rows import (
+    PROGRESS_CHUNK,
+    STEP_NAMES,
+    RowsInvalid,
+    parse_on_hand,
+    percent,
+)
 from hub.text import actor
 from hub.text.message import Message
+
+
+class ProgressLines:
+    """A long import's progress as a line per step and per tenth of the whole,
+    on stderr (stdout keeps the summary for scripts). A file shorter than one
+    chunk of rows takes a second or two: no lines."""
+
+    def __init__(self, write: Callable[[str], object]) -> None:
+        self.write = write
+        self.step = ""
+        self.shown = -10
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if total < PROGRESS_CHUNK:
+            return
+        now = percent(step, done, total)
+        if step == self.step and now < self.shown + 10 and done < total:
+            return
+        self.step, self.shown = step, now
+        self.write(
+            _("%(percent)3d%%  %(step)s: %(done)s of %(total)s")
+            % {"percent": now, "step": STEP_NAMES[step], "done": done, "total": total}
+        )
 
 
 class Command(BaseCommand):
@@ -56,7 +86,9 @@ class Command(BaseCommand):
                 % {"name": name, "reason": exc.strerror}
             ) from None
         try:
-            result = csvio.import_csv(data, actor=actor.CLI)
+            result = csvio.import_csv(
+                data, actor=actor.CLI, report=ProgressLines(self.stderr.write)
+            )
         except RowsInvalid as exc:
             for error in exc.errors:
                 self.stderr.write(f"{name}: {error}")
