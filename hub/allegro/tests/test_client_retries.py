@@ -366,3 +366,53 @@ def test_token_endpoint_429_holds_only_that_channels_refresh(
     # the next sync refreshes again
     assert client.me().login == emulator.seller_login
     assert emulator.count("POST", "/auth/oauth/token") == 2
+
+
+def test_a_burst_of_shipments_is_spaced_under_allegros_50_per_second(db):
+    """Shipments have a limit of their own, 50 requests/second per seller
+    (api-notes §4.1): 120 tracking numbers in one pass are spaced, none earns a
+    429, and a small burst is not slowed at all."""
+    emulator = make_emulator(EmulatorConfig(shipments_rate_per_second=50))
+    channel = make_channel(emulator)
+    offer = emulator.add_offer(emulator.seller_id, "Kubek", quantity=500)
+    forms = [emulator.purchase(offer) for _ in range(120)]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:  # time passes on the emulator too
+        slept.append(seconds)
+        emulator.clock.advance(seconds=seconds)
+
+    client = client_for_channel(
+        channel,
+        transport=emulator.transport,
+        sleep=sleep,
+        jitter=lambda: 0.0,
+        clock=lambda: sum(slept),
+        limiter=LocalLimiter(9000, clock=lambda: sum(slept), sleep=sleep),
+    )
+    emulator.clear_requests()
+
+    for n, form in enumerate(forms):
+        client.create_shipment(form, carrier_id="DPD", waybill=f"1234567890{n:03}")
+        if n == 39:
+            assert slept == []  # the first 40 of a second go at once
+
+    statuses = [r["status"] for r in emulator.requests]
+    assert statuses == [201] * 120
+    assert sum(slept) == pytest.approx(2.0)  # 40 a second: two more seconds
+
+
+def test_a_shipments_429_waits_a_second_and_holds_nothing_else(
+    allegro_client, emulator, retry_sleeps, instant_retries
+):
+    """A 429 from the shipments endpoint is that endpoint's own limit: the
+    POST is retried a second later, and the Client ID is not held for a minute."""
+    form_id = emulator.purchase(emulator.add_offer(emulator.seller_id, "Kubek"))
+    emulator.add_fault("/shipments$", "429", method="POST")
+
+    allegro_client.create_shipment(form_id, carrier_id="DPD", waybill="1234567890123")
+    allegro_client.me()
+
+    assert retry_sleeps == [1.0]
+    assert emulator.count("POST", "/order/checkout-forms/{id}/shipments") == 2
+    assert instant_retries["limiter"].acquire(emulator.client_id) == 0.0
