@@ -22,7 +22,7 @@ from hub.allegro.errors import (
 from hub.allegro.http import backoff_delay
 from hub.allegro.limiter import LocalLimiter
 from hub.allegro.models import Channel
-from hub.allegro.tests.fixtures import make_channel, make_emulator
+from hub.allegro.tests.fixtures import HubEmulator, make_channel, make_emulator
 
 pytestmark = pytest.mark.django_db
 
@@ -302,15 +302,15 @@ def test_no_auth_client_classifies_401_as_auth_revoked(emulator):
     assert caught.value.errors[0].code == "unauthorized"  # type: ignore[attr-defined]
 
 
-def test_real_429_block_is_waited_out_without_retry_after(db):
-    """The emulator's own limit (not an injected fault): 429 without Retry-After
-    blocks the Client ID for a minute (api-notes §9). The client waits the whole
-    minute once and then succeeds; waiting less would earn another 429."""
-    emulator = make_emulator(EmulatorConfig(rate_limit_per_minute=3))
+def client_on_emulator_time(
+    emulator: HubEmulator, per_minute: int
+) -> tuple[AllegroClient, list[float]]:
+    """A client of a new channel whose sleeps pass on the emulator's clock too,
+    and the delays it slept."""
     channel = make_channel(emulator)
     slept: list[float] = []
 
-    def sleep(seconds: float) -> None:  # time passes on the emulator too
+    def sleep(seconds: float) -> None:
         slept.append(seconds)
         emulator.clock.advance(seconds=seconds)
 
@@ -319,8 +319,18 @@ def test_real_429_block_is_waited_out_without_retry_after(db):
         transport=emulator.transport,
         sleep=sleep,
         jitter=lambda: 0.0,
-        limiter=LocalLimiter(100, clock=lambda: sum(slept), sleep=sleep),
+        clock=lambda: sum(slept),
+        limiter=LocalLimiter(per_minute, clock=lambda: sum(slept), sleep=sleep),
     )
+    return client, slept
+
+
+def test_real_429_block_is_waited_out_without_retry_after(db):
+    """The emulator's own limit (not an injected fault): 429 without Retry-After
+    blocks the Client ID for a minute (api-notes §9). The client waits the whole
+    minute once and then succeeds; waiting less would earn another 429."""
+    emulator = make_emulator(EmulatorConfig(rate_limit_per_minute=3))
+    client, slept = client_on_emulator_time(emulator, per_minute=100)
 
     logins = [client.me().login for _ in range(4)]
 
@@ -373,23 +383,9 @@ def test_a_burst_of_shipments_is_spaced_under_allegros_50_per_second(db):
     (api-notes §4.1): 120 tracking numbers in one pass are spaced, none earns a
     429, and a small burst is not slowed at all."""
     emulator = make_emulator(EmulatorConfig(shipments_rate_per_second=50))
-    channel = make_channel(emulator)
+    client, slept = client_on_emulator_time(emulator, per_minute=9000)
     offer = emulator.add_offer(emulator.seller_id, "Kubek", quantity=500)
     forms = [emulator.purchase(offer) for _ in range(120)]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:  # time passes on the emulator too
-        slept.append(seconds)
-        emulator.clock.advance(seconds=seconds)
-
-    client = client_for_channel(
-        channel,
-        transport=emulator.transport,
-        sleep=sleep,
-        jitter=lambda: 0.0,
-        clock=lambda: sum(slept),
-        limiter=LocalLimiter(9000, clock=lambda: sum(slept), sleep=sleep),
-    )
     emulator.clear_requests()
 
     for n, form in enumerate(forms):
