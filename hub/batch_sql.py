@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from datetime import UTC
 from typing import Any
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 POSTGRES_MAX_PARAMS = 30_000
 # Field types whose Python value is what the database takes, as it is
@@ -105,14 +107,33 @@ def update_rows(
 
 
 def _preparer(field: Any, *, add: bool) -> Callable[[models.Model], Any]:
+    attname = field.attname
     if type(field) in PLAIN:
-        attname = field.attname
         return lambda row: getattr(row, attname)
+    database = connections[DEFAULT_DB_ALIAS]  # not the per-call proxy
+    if _utc_text_datetimes(database, field):
+        # What SQLite's adapt_datetimefield_value makes of an aware datetime.
+        def as_text(row: models.Model) -> Any:
+            value = field.pre_save(row, add)
+            if value is None or value.tzinfo is None:
+                return None if value is None else str(value)
+            return str(value.astimezone(UTC).replace(tzinfo=None))
+
+        return as_text
 
     def prepare(row: models.Model) -> Any:
-        return field.get_db_prep_save(field.pre_save(row, add), connection)
+        return field.get_db_prep_save(field.pre_save(row, add), database)
 
     return prepare
+
+
+def _utc_text_datetimes(database: Any, field: Any) -> bool:
+    return (
+        type(field) is models.DateTimeField
+        and database.vendor == "sqlite"
+        and settings.USE_TZ
+        and database.timezone_name == "UTC"
+    )
 
 
 def _cast(field: Any, value: str) -> str:
