@@ -28,7 +28,12 @@ STORY = """
 import json
 from hub.allegro.models import PendingAction
 from hub.jobs.models import FlowRun
+from hub.orders.models import Dispatch
 print(json.dumps({
+    "dispatches": sorted(
+        (d.carrier_code, d.tracking_number, d.state, str(d.channel_message))
+        for d in Dispatch.objects.all()
+    ),
     "plans": sorted(
         (a.kind, a.state, a.listing.external_id)
         for a in PendingAction.objects.select_related("listing")
@@ -100,6 +105,16 @@ def test_the_demo_syncs_through_the_embedded_runner_and_stops_cleanly(
     ]
     wait_for(lambda: story(env)["plans"] == expected, 60, "the end and the relist")
     assert story(env)["confirmed"] > 50
+    # The warehouse's two parcels: one accepted, one refused in Allegro's words
+    wait_for(
+        lambda: all(d[2] != "PENDING" for d in story(env)["dispatches"]),
+        30,
+        "Allegro's answers to the tracking numbers",
+    )
+    [dpd, inpost] = story(env)["dispatches"]
+    assert inpost[:3] == ["INPOST", "620000000000000000000001", "ACCEPTED"]
+    assert dpd[:3] == ["DPD", "1234567", "REFUSED"]
+    assert "Provided waybill is not valid for this carrier" in dpd[3]
     page = dashboard(web)
     assert (
         "next: end of Powerbank 10000 mAh (DEMO-011) — waiting for your confirmation"
@@ -136,5 +151,5 @@ def test_the_demo_syncs_through_the_embedded_runner_and_stops_cleanly(
     assert {outcome for _flow, _trigger, outcome in runs} <= {"ok", "interrupted"}
     assert ("orders", "schedule", "ok") in runs
     # each exactly once, nothing lost (and the story's sell-out)
-    assert len(orders(env)) == len(history) + 2
+    assert len(orders(env)) == len(history) + 3  # + the sell-out, the mug
     assert history | {form} < orders(env)
