@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 POST_ACTIONS = {
     "register_client", "add_seller", "issue_tokens", "revoke_tokens", "authorize",
     "approve_device", "deny_device", "add_offer", "end_offer", "purchase", "fill_in",
-    "pay", "cancel", "modify", "bid", "ship_with_allegro", "process_commands",
+    "pay", "cancel", "modify", "bid", "ship_with_allegro", "lag_list",
+    "process_commands",
     "add_fault", "remove_fault",
     "clear_faults", "inject_duplicate_events", "inject_out_of_order",
     "clear_requests", "reset", "seed", "advance",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -293,6 +293,14 @@ class Emulator(EmulatorCore):
         waybill to the order itself (api-notes §4.1). Returns the shipment id."""
         with self.lock:
             return shipments.ship_with_allegro(self, self._cf(cf_id), waybill).id
+
+    def lag_list(self, cf_id: str, seconds: float) -> None:
+        """Allegro's list lags behind its events at times: leave this form out
+        of ``GET /order/checkout-forms`` for ``seconds`` of emulated time (by id
+        and in events it stays as it is)."""
+        with self.lock:
+            cf = self._cf(cf_id)
+            cf.hidden_from_list_until = self.clock.now() + timedelta(seconds=seconds)
 
     def checkout_form(self, cf_id: str) -> dict[str, Any]:
         with self.lock:

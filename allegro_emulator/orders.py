@@ -409,7 +409,13 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
             "VALIDATION_ERROR",
             f"Offset and limit parameters exceed maximal result size of {cap} items",
         )
-    found = [cf for cf in emu.checkout_forms.values() if cf.seller_id == ctx.seller_id]
+    now = emu.clock.now()
+    found = [
+        cf
+        for cf in emu.checkout_forms.values()
+        if cf.seller_id == ctx.seller_id
+        and (cf.hidden_from_list_until is None or cf.hidden_from_list_until <= now)
+    ]
     filters: dict[str, Any] = {
         "status": lambda cf: cf.status,
         "fulfillment.status": lambda cf: cf.fulfillment_status,

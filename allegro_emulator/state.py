@@ -192,6 +192,8 @@ class CheckoutForm:
     message_to_seller: str | None = None
     fulfillment_status: str = "NEW"
     shipments: list[Shipment] = field(default_factory=list)
+    # List lag: GET /order/checkout-forms leaves the form out until then.
+    hidden_from_list_until: datetime | None = None
 
 
 @dataclass

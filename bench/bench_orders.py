@@ -1,27 +1,29 @@
 """Benchmark: import N orders from the in-process Allegro emulator.
 
     python bench/bench_orders.py [--orders 10000] [--postgres URL | --no-postgres]
+        [--baseline COMMIT | --no-baseline] [--per-pass 100] [--memory-orders N]
 
-Three ways to the same orders, on SQLite and PostgreSQL:
+Three flows, on SQLite and PostgreSQL, each run by this code ("new") and by the
+hub as it was before issue 14 ("old": the tree of --baseline, unpacked with
+``git archive`` into a temporary directory, the same child code importing it),
+side by side in one run:
 
-- journal, naive: one GET /order/checkout-forms/{id} per event, one transaction per
-  event (what many integrations do);
-- journal, batched: hub.allegro.sync.orders — one read per checkout form per page of
-  1000 events (none when the event's revision is already stored), one transaction
-  per page;
+- journal: a channel that was connected before the first sale reads the whole
+  journal in one pass (N purchases, 60 % of them paid 500 purchases later, 5 %
+  cancelled);
+- steady: passes of --per-pass new orders each (and the payments and
+  cancellations of earlier ones), a sync after each, as ``allegro-hub run`` does;
 - backfill: first run with Sync Orders From — /order/checkout-forms in boughtAt
   windows, 100 orders per request.
 
-Every row starts from the same emulator state: N purchases, 60 % of them paid 500
-purchases later (so their events land on another journal page), 5 % cancelled.
 Each row runs in its own process (settings are read at start), on a fresh test
-database. The timing run counts the time spent inside the emulator apart
-("emulator s"), so orders/s is the hub's own side (wall time minus the emulator's),
-and counts the hub's database queries. Peak memory is Python's (tracemalloc,
-started after the emulator state is built) in a second, separate run: tracemalloc
-slows a run down several times, so it never runs while timing. Allegro itself
-allows 9 000 requests/min per Client ID; "Allegro-bound" is the time those calls
-would take at that limit.
+database. The time spent inside the emulator is counted apart ("emulator s"),
+so orders/s is the hub's own side (wall time minus the emulator's), with the
+hub's database queries and Allegro requests per order. Peak memory is Python's
+(tracemalloc, started after the emulator state is built) in a separate run of
+the journal with --memory-orders orders: tracemalloc slows a run down several
+times, so it never runs while timing. Allegro allows 9 000 requests/min per
+Client ID; "Allegro-bound" is the time the requests would take at that limit.
 """
 
 from __future__ import annotations
@@ -39,11 +41,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ("journal-naive", "journal-batched", "backfill")
+SCENARIOS = ("journal", "steady", "backfill")
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/hub_bench_orders"
+# main before issue 14's set-based saving and list reading (row by row, by id).
+BASELINE = "582b6aea92e63bc6c1605f57f6d522be2c907e2e"
+PER_PASS = 100
 
 
-def build_emulator(count: int) -> tuple[Any, list[str]]:
+def build_emulator(count: int) -> tuple[Any, str, list[str]]:
+    """The emulator with the offer and, unless count is 0, the journal's orders."""
     from allegro_emulator import Emulator, EmulatorConfig
 
     # Purchases every 30 s, the last one about now (the hub's clock must agree).
@@ -60,17 +66,31 @@ def build_emulator(count: int) -> tuple[Any, list[str]]:
             emu.pay(forms[i - 500])
         if i % 20 == 7:  # never one of the paid ones
             emu.cancel(forms[i])
-    return emu, forms
+    return emu, offer, forms
 
 
-def setup_django(database_url: str | None) -> None:
+def steady_pass(emu: Any, offer: str, forms: list[str], per_pass: int) -> None:
+    """What happens on Allegro between two passes: per_pass new orders, 60 % of
+    those two passes back paid, 5 % of the new ones cancelled."""
+    first = len(forms)
+    for i in range(per_pass):
+        emu.clock.advance(seconds=30)
+        forms.append(emu.purchase(offer))
+        if first >= 2 * per_pass and i % 10 < 6:
+            emu.pay(forms[first - 2 * per_pass + i])
+        if i % 20 == 7:
+            emu.cancel(forms[-1])
+
+
+def setup_django(database_url: str | None, hub_root: Path = ROOT) -> None:
+    """Django on this database, with ``hub`` (and the emulator) from hub_root."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "hub.settings"
     os.environ.setdefault("HUB_DATA_DIR", tempfile.mkdtemp(prefix="bench-orders-"))
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:
         os.environ.pop("DATABASE_URL", None)
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(hub_root))
     import django
 
     django.setup()
@@ -96,27 +116,6 @@ def make_channel(emu: Any, seller_login: str = "bench-seller") -> Any:
     return channel
 
 
-def naive_journal(channel: Any, client: Any) -> None:
-    """The baseline: every event → GET its form → save it in its own transaction."""
-    from django.db import transaction
-
-    from hub.allegro.sync.order_mapping import map_checkout_form
-    from hub.catalog.stock import default_location
-    from hub.orders.importing import Account, save_orders
-
-    account = Account("allegro", str(channel.pk), default_location(), {}, False)
-    cursor = None
-    while True:
-        events = client.order_events(from_event=cursor, limit=1000)
-        if not events:
-            return
-        for event in events:
-            form = client.get_checkout_form(event.checkout_form_id)
-            with transaction.atomic():
-                save_orders(account, [map_checkout_form(form, "Bench", "PLN")])
-        cursor = events[-1].id
-
-
 class Timed:
     """The emulator as a transport, with the time spent inside it added up."""
 
@@ -125,20 +124,27 @@ class Timed:
 
         self.emu = emu
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
         self.transport = httpx.MockTransport(self.handle)
 
     def handle(self, request: Any) -> Any:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             return self.emu.handle(request)
         finally:
             self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.process_time() - cpu
 
 
 def run_child(
-    scenario: str, count: int, database_url: str | None, memory: bool = False
+    scenario: str,
+    count: int,
+    database_url: str | None,
+    memory: bool = False,
+    hub_root: Path = ROOT,
+    per_pass: int = PER_PASS,
 ) -> dict[str, Any]:
-    setup_django(database_url)
+    setup_django(database_url, hub_root)
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
     from django.utils import timezone
@@ -149,7 +155,8 @@ def run_child(
     from hub.catalog.models import StockItem
     from hub.orders.models import Order
 
-    emu, forms = build_emulator(count)
+    steady = scenario == "steady"
+    emu, offer, forms = build_emulator(0 if steady else count)
     old = setup_databases(verbosity=0, interactive=False)
     try:
         item = StockItem.objects.create(sku="MUG-1", title="Kubek")
@@ -172,35 +179,42 @@ def run_child(
             )  # fmt: skip
         queries = [0]
 
-        def count(execute: Any, sql: str, params: Any, many: bool, ctx: Any) -> Any:
+        def counted(execute: Any, sql: str, params: Any, many: bool, ctx: Any) -> Any:
             queries[0] += 1
             return execute(sql, params, many, ctx)
 
         if memory:
             tracemalloc.start()
-        started = time.perf_counter()
-        with connection.execute_wrapper(count):
-            if scenario == "journal-naive":
-                naive_journal(channel, client)
-            else:
+        seconds = cpu_seconds = 0.0
+        passes = max(1, count // per_pass) if steady else 1
+        for _ in range(passes):
+            if steady:  # Allegro's side, untimed
+                steady_pass(emu, offer, forms, per_pass)
+            started, cpu = time.perf_counter(), time.process_time()
+            with connection.execute_wrapper(counted):
                 sync_orders(channel.pk, client)
-        seconds = time.perf_counter() - started
+            seconds += time.perf_counter() - started
+            cpu_seconds += time.process_time() - cpu
         peak = 0
         if memory:
             _current, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
         imported = Order.objects.count()
         assert imported == len(forms), (imported, len(forms))
-        calls = len(emu.requests)
         return {
             "backend": connection.vendor,
             "scenario": scenario,
+            "code": "new" if hub_root == ROOT else "old",
             "orders": imported,
+            "passes": passes,
             "seconds": seconds,
             "emulator_seconds": timed.seconds,
             "hub_seconds": seconds - timed.seconds,
+            # This process's CPU only (steadier on a busy machine; a PostgreSQL
+            # server's work is not in it).
+            "hub_cpu_seconds": cpu_seconds - timed.cpu_seconds,
             "queries": queries[0],
-            "calls": calls,
+            "calls": len(emu.requests),
             "peak_mib": peak / 2**20,
         }
     finally:
@@ -298,11 +312,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--per-pass", type=int, default=PER_PASS)
+    parser.add_argument("--baseline", default=BASELINE, help="commit of the old code")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--memory-orders", type=int, default=100_000, help="0 = no memory run"
+    )
     parser.add_argument(
         "--list-orders", type=int, default=100_000, help="0 = skip the list check"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--hub-root", default=str(ROOT), help=argparse.SUPPRESS)
     parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child == "list-check":
@@ -311,8 +332,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return {}
     if args.child:
         result = run_child(
-            args.child, args.orders, args.database_url or None, args.memory
-        )
+            args.child, args.orders, args.database_url or None, args.memory,
+            Path(args.hub_root), args.per_pass,
+        )  # fmt: skip
         print(json.dumps(result))
         return {}
     backends: list[tuple[str, str]] = [("sqlite", "")]
@@ -321,41 +343,75 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             backends.append(("postgresql", args.postgres))
         else:
             print(f"PostgreSQL at {args.postgres} not reachable: SQLite only.")
-    rows = []
-    lists: dict[str, dict[str, float]] = {}
-    for _name, url in backends:
-        for scenario in args.scenarios.split(","):
-            command = [
-                sys.executable, __file__, "--child", scenario,
-                "--orders", str(args.orders), "--database-url", url,
-            ]  # fmt: skip
-            row = run_command(command, scenario)
-            # Peak memory in a run of its own: tracemalloc must not slow the timing.
-            row["peak_mib"] = run_command([*command, "--memory"], scenario)["peak_mib"]
-            rows.append(row)
-            print_row(rows[-1], header=len(rows) == 1)
-    if args.list_orders:
-        print()
+    with tempfile.TemporaryDirectory(prefix="bench-orders-old-") as tmp:
+        roots = [ROOT]
+        if not args.no_baseline:
+            old = unpack(args.baseline, Path(tmp))
+            if old is None:
+                print(f"Baseline {args.baseline} not available: new code only.")
+            else:
+                roots.append(old)
+        rows = []
+        for _name, url in backends:
+            for scenario in args.scenarios.split(","):
+                for root in roots:
+                    command = [
+                        sys.executable, __file__, "--child", scenario,
+                        "--orders", str(args.orders), "--database-url", url,
+                        "--hub-root", str(root), "--per-pass", str(args.per_pass),
+                    ]  # fmt: skip
+                    rows.append(run_command(command, scenario))
+                    print_row(rows[-1], header=len(rows) == 1)
+    memory = {}
+    if args.memory_orders:
+        # Peak memory in a run of its own: tracemalloc must not slow the timing.
+        command = [
+            sys.executable, __file__, "--child", "journal", "--memory",
+            "--orders", str(args.memory_orders),
+        ]  # fmt: skip
+        memory = run_command(command, "memory")
         print(
-            f"Orders list over {args.list_orders} orders, ms per page "
-            "(queries per page in brackets):"
+            f"Peak memory, journal of {memory['orders']} orders (sqlite, new): "
+            f"{memory['peak_mib']:.1f} MiB"
         )
-        for name, url in backends:
-            command = [
-                sys.executable, __file__, "--child", "list-check",
-                "--orders", str(args.list_orders), "--database-url", url,
-            ]  # fmt: skip
-            done = subprocess.run(command, capture_output=True, text=True, check=False)
-            if done.returncode != 0:
-                print(done.stdout, done.stderr, file=sys.stderr)
-                raise SystemExit("list check failed")
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            lists[name] = result["ms"]
-            cells = ", ".join(
-                f"{k} {v:.1f} [{result['queries'][k]}]" for k, v in result["ms"].items()
-            )
-            print(f"  {name:<11} {cells}")
-    return {"rows": rows, "lists": lists, "list_orders": args.list_orders}
+    lists = list_check(args.list_orders, backends) if args.list_orders else {}
+    print(f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return {
+        "rows": rows, "memory": memory, "lists": lists,
+        "list_orders": args.list_orders, "per_pass": args.per_pass,
+    }  # fmt: skip
+
+
+def unpack(commit: str, into: Path) -> Path | None:
+    """The tree of ``commit`` of this repository, unpacked (None if git can't)."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if archive.returncode != 0:
+        return None
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def list_check(size: int, backends: list[tuple[str, str]]) -> dict[str, Any]:
+    print()
+    print(
+        f"Orders list over {size} orders, ms per page (queries per page in brackets):"
+    )
+    lists = {}
+    for name, url in backends:
+        command = [
+            sys.executable, __file__, "--child", "list-check",
+            "--orders", str(size), "--database-url", url,
+        ]  # fmt: skip
+        result = run_command(command, "list check")
+        lists[name] = result["ms"]
+        cells = ", ".join(
+            f"{k} {v:.1f} [{result['queries'][k]}]" for k, v in result["ms"].items()
+        )
+        print(f"  {name:<11} {cells}")
+    return lists
 
 
 def run_command(command: list[str], scenario: str) -> dict[str, Any]:
@@ -374,50 +430,56 @@ def bench_rows(
 
     argv: this script's options (default: none, the full run).
 
-    The baseline of the journal import is the naive way (one GET and one
-    transaction per event), run on the same emulator state in the same run.
-    Goals are issue 14's.
+    The baseline is the same flow run by the hub before issue 14 (--baseline),
+    on the same emulator state in the same run. Goals are issue 14's.
     """
     result = main(argv or [])
-    by_key = {(r["backend"], r["scenario"]): r for r in result["rows"]}
+    by_key = {(r["backend"], r["scenario"], r["code"]): r for r in result["rows"]}
     rows: list[tuple[str, str, float | None, float | None, str, str]] = []
-    for backend in dict.fromkeys(backend for backend, _scenario in by_key):
-        naive = by_key.get((backend, "journal-naive"))
-        batched = by_key.get((backend, "journal-batched"))
-        backfill = by_key.get((backend, "backfill"))
-        if batched:
+
+    def per_order(row: dict[str, Any] | None, what: str) -> float | None:
+        return None if row is None else row[what] / row["orders"]
+
+    def speed(row: dict[str, Any] | None) -> float | None:
+        return None if row is None else row["orders"] / row["hub_seconds"]
+
+    backends = list(dict.fromkeys(backend for backend, _s, _c in by_key))
+    for backend in backends:
+        for flow in SCENARIOS:
+            new = by_key.get((backend, flow, "new"))
+            old = by_key.get((backend, flow, "old"))
+            if new is None:
+                continue
+            name = flow if flow != "steady" else f"steady, {result['per_pass']}/pass"
+            fast = "≥ 2000" if backend == "sqlite" and flow != "backfill" else ""
+            calls = "≤ 0.05" if flow == "steady" and result["per_pass"] >= 50 else ""
             rows += [
-                (
-                    "orders", f"journal, hub-side orders/s ({backend})",
-                    batched["orders"] / batched["hub_seconds"],
-                    naive["orders"] / naive["hub_seconds"] if naive else None,
-                    "≥ 2000", "orders/s",
-                ),
-                (
-                    "orders", f"journal, queries per order ({backend})",
-                    batched["queries"] / batched["orders"],
-                    naive["queries"] / naive["orders"] if naive else None,
-                    "", "queries/order",
-                ),
-                (
-                    "orders", f"journal, Allegro calls per order ({backend})",
-                    batched["calls"] / batched["orders"],
-                    naive["calls"] / naive["orders"] if naive else None,
-                    "≤ 0.05", "calls/order",
-                ),
-                (
-                    "orders", f"journal, peak memory ({backend})",
-                    batched["peak_mib"], naive["peak_mib"] if naive else None,
-                    "", "MiB",
-                ),
+                ("orders", f"{name}, hub-side orders/s ({backend})",
+                 speed(new), speed(old), fast, "orders/s"),
+                ("orders", f"{name}, queries per order ({backend})",
+                 per_order(new, "queries"), per_order(old, "queries"), "",
+                 "queries/order"),
+                ("orders", f"{name}, Allegro calls per order ({backend})",
+                 per_order(new, "calls"), per_order(old, "calls"), calls,
+                 "calls/order"),
             ]  # fmt: skip
-        if backfill:
+    for flow in ("journal", "steady"):
+        lite = by_key.get(("sqlite", flow, "new"))
+        pg = by_key.get(("postgresql", flow, "new"))
+        if lite and pg:
             rows.append(
-                (
-                    "orders", f"backfill, hub-side orders/s ({backend})",
-                    backfill["orders"] / backfill["hub_seconds"], None, "", "orders/s",
-                )
+                ("orders", f"{flow}, PostgreSQL hub-side time ÷ SQLite's",
+                 (pg["hub_seconds"] / pg["orders"])
+                 / (lite["hub_seconds"] / lite["orders"]),
+                 None, "≤ 1.5", "×")
             )  # fmt: skip
+    memory = result["memory"]
+    if memory:
+        goal = "≤ 250" if memory["orders"] >= 100_000 else ""
+        rows.append(
+            ("orders", f"journal, peak memory, {memory['orders']} orders (sqlite)",
+             memory["peak_mib"], None, goal, "MiB")
+        )  # fmt: skip
     size = result["list_orders"]
     for backend, timings in result["lists"].items():
         rows.append(
@@ -432,18 +494,21 @@ def bench_rows(
 def print_row(row: dict[str, Any], header: bool) -> None:
     if header:
         print(
-            f"{'backend':<11} {'flow':<16} {'orders':>7} {'seconds':>8} "
-            f"{'emulator s':>10} {'hub orders/s':>12} {'queries/order':>13} "
-            f"{'calls/order':>11} {'Allegro-bound':>13} {'peak MiB':>9}"
+            f"{'backend':<11} {'flow':<9} {'code':<4} {'orders':>7} {'passes':>6} "
+            f"{'seconds':>8} {'emulator s':>10} {'hub orders/s':>12} "
+            f"{'hub CPU o/s':>11} {'queries/order':>13} {'calls/order':>11} "
+            f"{'Allegro-bound':>13}"
         )
     allegro_bound = row["calls"] / 150  # 9 000 requests per minute
     print(
-        f"{row['backend']:<11} {row['scenario']:<16} {row['orders']:>7} "
+        f"{row['backend']:<11} {row['scenario']:<9} {row['code']:<4} "
+        f"{row['orders']:>7} {row['passes']:>6} "
         f"{row['seconds']:>8.1f} {row['emulator_seconds']:>10.1f} "
         f"{row['orders'] / row['hub_seconds']:>12.0f} "
+        f"{row['orders'] / row['hub_cpu_seconds']:>11.0f} "
         f"{row['queries'] / row['orders']:>13.2f} "
         f"{row['calls'] / row['orders']:>11.3f} "
-        f"{allegro_bound:>12.0f}s {row['peak_mib']:>9.1f}",
+        f"{allegro_bound:>12.0f}s",
         flush=True,
     )
 

@@ -13,8 +13,13 @@
   request. Orders imported per second from the first request to Allegro to the
   last order in the hub, and the ratio 2 workers / 1 worker (issue 10's goal:
   ≥ 1.8). Needs Redis (HUB_TEST_REDIS_URL, default redis://127.0.0.1:6379/1; flushed).
+  The workers share a PostgreSQL database, as in a distributed install
+  (docs/scaling.md): one created for the run on ``--database-url``'s server
+  (default BENCH_DATABASE_URL or postgresql://postgres@127.0.0.1:5432/postgres) and
+  dropped after. ``--database-url sqlite`` measures SQLite instead, where writers
+  from several processes take turns and the ratio cannot reach the goal.
 
-Each scenario has its own temporary data directory (SQLite).
+Each scenario has its own temporary data directory.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 HUB = str(Path(sys.executable).parent / "allegro-hub")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
+DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 ADD_CHANNELS = """
 import json, os
@@ -107,9 +116,40 @@ def add_channels(
     return sellers
 
 
-def orders_in(data_dir: Path) -> set[str]:
+def orders_in(data_dir: Path, database_url: str = "") -> set[str]:
+    """The external ids of the orders in the hub's database."""
+    query = "SELECT external_id FROM orders_order"
+    if database_url:
+        import psycopg
+
+        with psycopg.connect(database_url) as pg:
+            return {row[0] for row in pg.execute(query)}
     with sqlite3.connect(data_dir / "hub.sqlite3", timeout=30) as db:
-        return {row[0] for row in db.execute("SELECT external_id FROM orders_order")}
+        return {row[0] for row in db.execute(query)}
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new database on the server of ``server_url``, dropped afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    server = server_url.rpartition("/")[0]
+    name = f"bench_runner_{os.getpid()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+        )
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
+            )
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -162,7 +202,11 @@ def embedded_lag(samples: int, interval: int) -> dict[str, float]:
             for _ in range(samples):
                 placed = time.monotonic()
                 form = emu.purchase(offer)
-                wait_for(lambda form=form: form in orders_in(data), 120, "an order")
+                wait_for(
+                    lambda form=form: form in orders_in(data),  # type: ignore[misc]
+                    120,
+                    "an order",
+                )
                 lags.append(time.monotonic() - placed)
                 print(f"  lag {lags[-1]:.2f} s", flush=True)
         finally:
@@ -180,7 +224,16 @@ def embedded_lag(samples: int, interval: int) -> dict[str, float]:
 
 
 def celery_throughput(
-    workers: int, channels: int, orders: int, latency: float
+    workers: int, channels: int, orders: int, latency: float, database_url: str
+) -> float:
+    if database_url == "sqlite":
+        return _celery_throughput(workers, channels, orders, latency, "")
+    with postgres_database(database_url) as url:
+        return _celery_throughput(workers, channels, orders, latency, url)
+
+
+def _celery_throughput(
+    workers: int, channels: int, orders: int, latency: float, database_url: str
 ) -> float:
     import redis
 
@@ -197,6 +250,8 @@ def celery_throughput(
             HUB_CELERY_QUEUE=f"bench-{os.getpid()}-{workers}",
             HUB_DISPATCH_SECONDS="1",
         )
+        if database_url:
+            env["DATABASE_URL"] = database_url
         processes: list[subprocess.Popen[str]] = []
         try:
             hub(env, "migrate", "--noinput")
@@ -219,7 +274,9 @@ def celery_throughput(
             # From the first request on: the processes' start-up is not syncing.
             wait_for(lambda: len(emu.request_log) > 0, 300, "the first request")
             started = time.monotonic()
-            wait_for(lambda: orders_in(data) >= expected, 600, "every order")
+            wait_for(
+                lambda: orders_in(data, database_url) >= expected, 600, "every order"
+            )
             seconds = time.monotonic() - started
         finally:
             for process in processes:
@@ -253,6 +310,11 @@ def main(argv: list[str]) -> dict[str, Any]:
     parser.add_argument("--orders", type=int, default=40)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--no-celery", action="store_true")
+    parser.add_argument(
+        "--database-url",
+        default=DATABASE_URL,
+        help="PostgreSQL server for the Celery workers, or 'sqlite'",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
     print(f"embedded: lag, orders every {args.interval} s", flush=True)
@@ -267,8 +329,14 @@ def main(argv: list[str]) -> dict[str, Any]:
             f"{args.latency * 1000:.0f} ms per request",
             flush=True,
         )
-        one = celery_throughput(1, args.channels, args.orders, args.latency)
-        two = celery_throughput(2, args.channels, args.orders, args.latency)
+        database = "sqlite" if args.database_url == "sqlite" else "postgresql"
+        print(f"  database: {database}", flush=True)
+        one = celery_throughput(
+            1, args.channels, args.orders, args.latency, args.database_url
+        )
+        two = celery_throughput(
+            2, args.channels, args.orders, args.latency, args.database_url
+        )
         result["celery"] = {"one": one, "two": two}
         print(f"  1 worker {one:.1f} orders/s, 2 workers {two:.1f} ({two / one:.2f}×)")
     return result

@@ -305,3 +305,23 @@ def test_invalid_enum_filters_and_dates_without_offset_are_refused(
         "/order/events", params={"type": ["BOUGHT", "BUYER_MODIFIED"]}
     )
     assert [e["type"] for e in events.json()["events"]] == ["BOUGHT"]
+
+
+def test_lag_list_hides_a_form_from_the_list_for_a_while(world: World) -> None:
+    lagging = world.emu.purchase(offer(world))
+    shown = world.emu.purchase(offer(world))
+    world.emu.lag_list(lagging, 30)
+
+    def listed() -> list[str]:
+        body = world.api.get("/order/checkout-forms").json()
+        return sorted(form["id"] for form in body["checkoutForms"])
+
+    assert listed() == [shown]
+    # By id and in the events it is there all the time.
+    assert world.api.get(f"/order/checkout-forms/{lagging}").status_code == 200
+    events = world.api.get("/order/events").json()["events"]
+    assert lagging in {e["order"]["checkoutForm"]["id"] for e in events}
+    world.emu.advance(29)
+    assert listed() == [shown]
+    world.emu.advance(1)
+    assert listed() == sorted([lagging, shown])

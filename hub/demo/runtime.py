@@ -179,6 +179,7 @@ def ensure_channel(api_url: str) -> Channel:
             "inventory_sync": True,
             "end_listings": True,
             "relist_items": True,
+            "submit_tracking": True,
         },
     )
     if not created and (channel.api_url, channel.auth_url) != (api_url, api_url):

@@ -38,7 +38,14 @@ FIRST_SKU = 101  # DEMO-101 …
 #   lifecycle plans a relist.
 # - AUCTION: a one-day auction; the buyers bid, it ends in the demo's first hour
 #   and the top bidder buys it.
-STORY = {"END_AT_ZERO": "DEMO-011", "RESTOCKED": "DEMO-008", "AUCTION": "DEMO-010"}
+# - MUG: bought during the story and dispatched with a mistyped tracking
+#   number, which Allegro refuses.
+STORY = {
+    "END_AT_ZERO": "DEMO-011",
+    "RESTOCKED": "DEMO-008",
+    "AUCTION": "DEMO-010",
+    "MUG": "DEMO-001",
+}
 
 PRODUCTS = [
     ("Kubek termiczny", "29.99"),

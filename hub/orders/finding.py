@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from hub.orders.forms import OrderFilterForm
-from hub.orders.models import Order, OrderLine
+from hub.orders.models import Dispatch, Order, OrderLine
 
 # Allegro's checkout-form status once the buyer has paid (api-notes §3.2).
 READY = "READY_FOR_PROCESSING"
@@ -26,11 +26,16 @@ SORTS = {
 
 
 def needs_action() -> Q:
-    """Open orders the seller has to do something about: lines to link, or
-    paid and waiting to be sent."""
-    return Q(status=Order.Status.OPEN) & (
+    """Orders the seller has to do something about: open ones with lines to
+    link, or paid and waiting to be sent; and any with a dispatch the channel
+    refused or the buyer cancelled after it left."""
+    attention = Dispatch.objects.filter(
+        order=OuterRef("pk"), state__in=Dispatch.ATTENTION_STATES
+    )
+    waiting = Q(status=Order.Status.OPEN) & (
         Q(has_unlinked_lines=True) | Q(paid=True) | Q(channel_status=READY)
     )
+    return waiting | Q(Exists(attention))
 
 
 def search(orders: QuerySet[Order], text: str) -> QuerySet[Order]:

@@ -33,7 +33,10 @@ class OrderFilterForm(forms.Form):
     needs_action = forms.BooleanField(
         label=_("Needs action"),
         required=False,
-        help_text=_("Open orders with lines to link, or paid and not yet sent."),
+        help_text=_(
+            "Open orders with lines to link, or paid and not yet sent; and "
+            "dispatches the channel refused or the buyer cancelled."
+        ),
     )
     sort = forms.ChoiceField(
         label=_("Sort"),

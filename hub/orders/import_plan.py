@@ -8,7 +8,7 @@ history; a known order is updated only when something the seller sees changed
 dispatched, an older read never overwrites a newer one, a cancellation
 releases the order's stock, a changed line is promised again. The writes: one
 insert each for orders, lines, allocations and history, one batched UPDATE
-(hub.orders.batch_update) each for changed orders and lines; the allocations
+(hub.batch_sql) each for changed orders and lines; the allocations
 of the known orders' lines and the orders' locations are read once per batch.
 """
 
@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
+from hub.batch_sql import insert_rows, update_rows
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
 from hub.orders import texts
-from hub.orders.batch_update import update_rows
 from hub.orders.dispatching import cancelled_after_dispatch
 from hub.orders.history import history_entry
 from hub.orders.linking import Catalog, LineKey
@@ -135,7 +135,7 @@ def _insert_orders(
         return orders
     try:
         with transaction.atomic():
-            Order.objects.bulk_create(orders)
+            insert_rows(Order, orders, key=("external_id",))
     except IntegrityError:
         return None
     for order, data, lines in zip(orders, fresh, lines_of, strict=True):
@@ -312,8 +312,11 @@ def _plan_update(
     counts.updated += 1
     if old_status != order.status and order.status == Order.Status.CANCELLED:
         counts.cancelled += 1
-        cancelled = Message(texts.CANCELLED)
-        _note(account, order, data, OrderEvent.Kind.CANCELLED, cancelled, writes)
+        # Some lines already left (a partial dispatch): the seller has a parcel
+        # to stop, as for an order dispatched whole.
+        left = any(line.dispatch_id is not None for line in old_lines.values())
+        code = texts.CANCELLED_AFTER_DISPATCH if left else texts.CANCELLED
+        _note(account, order, data, OrderEvent.Kind.CANCELLED, Message(code), writes)
     for kind, message in notes:
         _note(account, order, data, kind, message, writes)
     if lines_changed:
@@ -406,7 +409,7 @@ def _write(writes: Writes) -> None:
         OrderLine.objects.filter(
             pk__in=[line.pk for line in writes.dropped_lines]
         ).delete()
-    OrderLine.objects.bulk_create(writes.new_lines)
+    insert_rows(OrderLine, writes.new_lines, key=("order_id", "external_id"))
     update_rows(OrderLine, [*LINE_FIELDS, *LINE_QUIET], writes.changed_lines)
     update_rows(OrderLine, LINE_QUIET, writes.quiet_lines)
     stock.allocate_many(
@@ -422,7 +425,7 @@ def _write(writes: Writes) -> None:
             )
         update_rows(Order, columns, orders)
     update_rows(Order, ("revision", "channel_updated_at"), writes.touched_orders)
-    OrderEvent.objects.bulk_create(writes.history)
+    insert_rows(OrderEvent, writes.history)
     cancelled_after_dispatch(writes.cancelled_ids)
 
 

@@ -10,7 +10,7 @@ records no history.
 
 Set-based: a batch is planned in memory (hub.orders.import_plan) and written
 with one insert per table for what is new and one batched UPDATE per table for
-what changed (hub.orders.batch_update), allocations and locations preloaded;
+what changed (hub.batch_sql), allocations and locations preloaded;
 the rows are the same as saving order by order would write.
 """
 

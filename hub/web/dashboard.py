@@ -13,7 +13,7 @@ from hub.allegro.status import ChannelStatus, channel_statuses
 from hub.catalog import stock
 from hub.catalog.models import StockItem
 from hub.jobs.status import FlowHealth, flow_health
-from hub.orders.models import Order
+from hub.orders.models import Dispatch, Order
 
 RECENT_ORDERS = 10
 SHOWN_ITEMS = 10
@@ -54,11 +54,15 @@ def channel_health() -> list[ChannelHealth]:
 
 
 def order_counts() -> dict[str, int]:
-    """Open orders, and those of them with lines not linked to a stock item."""
+    """Open orders, those of them with lines not linked to a stock item, and
+    dispatches the seller must look at (tracking number refused by the channel,
+    order cancelled by the buyer after it left)."""
     open_orders = Order.objects.filter(status=Order.Status.OPEN)
+    attention = Dispatch.objects.filter(state__in=Dispatch.ATTENTION_STATES)
     return {
         "open": open_orders.count(),
         "unlinked": open_orders.filter(has_unlinked_lines=True).count(),
+        "dispatches": attention.count(),
     }
 
 

@@ -2,7 +2,9 @@
 (its emulator, its channel connected through the consent page, its embedded
 runner): log in, see an imported order, approve an end on the confirmation
 screen and see the listing ended on Allegro, restock it on the item's page and
-see it relisted once the relist is approved."""
+see it relisted once the relist is approved, dispatch an order with a tracking
+number and see Allegro accept it, and another with a mistyped one and see
+Allegro's reason for refusing it."""
 
 from __future__ import annotations
 
@@ -39,6 +41,13 @@ def offer(emulator: str, sku: str) -> dict[str, Any]:
     return found
 
 
+def waybills(emulator: str, form_id: str) -> list[str]:
+    """The tracking numbers on the order on Allegro's side."""
+    forms = control(emulator, "dump")["checkout_forms"]
+    form = next(cf for cf in forms if cf["id"] == form_id)
+    return [shipment["waybill"] for shipment in form["shipments"]]
+
+
 def approve(page: Any, web: str, title: str, kind: str) -> None:
     """On the confirmation screen: wait for the plan, tick it, approve it."""
 
@@ -52,6 +61,32 @@ def approve(page: Any, web: str, title: str, kind: str) -> None:
     found.locator("input[type=checkbox]").check()
     page.click("#approve-selected")
     assert "approved" in page.inner_text(".messages").lower()
+
+
+def open_order(page: Any, web: str, form_id: str) -> None:
+    def found() -> Any:
+        page.goto(f"{web}/orders/?q={form_id}")
+        link = page.locator("table a[href^='/orders/']")
+        return link.first if link.count() == 1 else None
+
+    until(found, f"order {form_id} imported").click()
+    page.wait_for_url(re.compile(r"/orders/\d+/$"))
+
+
+def dispatch(page: Any, carrier: str, number: str) -> Any:
+    """Mark the open order dispatched; wait for the channel's answer."""
+    page.fill("#id_carrier", carrier)
+    page.fill("#id_tracking_number", number)
+    page.click("#dispatch-form button[type=submit]")
+    row = page.locator("table.dispatches tbody tr", has_text=number)
+
+    def answered() -> bool:
+        page.reload()
+        # "Accepted by the channel" or "Refused by the channel"
+        return row.count() == 1 and "by the channel" in row.inner_text()
+
+    until(answered, f"the channel's answer for {number}")
+    return row
 
 
 def test_the_demo_story_in_the_browser(demo: DemoProcess, browser_page: Any) -> None:
@@ -112,3 +147,23 @@ def test_the_demo_story_in_the_browser(demo: DemoProcess, browser_page: Any) -> 
     relisted = offer(emulator, "DEMO-011")
     assert relisted["stock"] == 5
     assert relisted["id"] == before["id"]  # the same offer, activated again
+
+    # Dispatch two paid orders from the order page: a good InPost number is
+    # accepted; a DPD number too short for DPD is refused with Allegro's words
+    good = control(emulator, "purchase", offer_id=offer(emulator, "DEMO-002")["id"])
+    bad = control(emulator, "purchase", offer_id=offer(emulator, "DEMO-003")["id"])
+    for form_id in (good, bad):
+        control(emulator, "pay", cf_id=form_id)
+    open_order(page, web, good)
+    until(lambda: page.reload() or page.locator(".badge-paid").count(), "paid")
+    accepted = dispatch(page, "InPost", "620000000000000000000777")
+    assert "Accepted by the channel" in accepted.inner_text()
+    assert waybills(emulator, good) == ["620000000000000000000777"]
+
+    open_order(page, web, bad)
+    until(lambda: page.reload() or page.locator(".badge-paid").count(), "paid")
+    refused = dispatch(page, "DPD", "1234567")
+    assert "Refused by the channel" in refused.inner_text()
+    reason = refused.locator(".channel-message").inner_text()
+    assert "Provided waybill is not valid for this carrier" in reason
+    assert waybills(emulator, bad) == []

@@ -12,13 +12,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import translation
 
+from hub.allegro import texts as allegro_texts
 from hub.catalog import stock
 from hub.catalog.models import StockItem
 from hub.orders.dispatching import DispatchRequest, dispatch_order
 from hub.orders.importing import save_orders
 from hub.orders.linking import link_line_by_hand
-from hub.orders.models import Order, OrderEvent
+from hub.orders.models import Dispatch, Order, OrderEvent
 from hub.orders.tests.conftest import make_account, make_line, make_order
+from hub.text.message import Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -169,9 +171,14 @@ def test_polish_order_page_has_no_english(
     )
     save_orders(account, [paid])
     link_line_by_hand(line, "MUG-1", actor="user:browser")
-    dispatch_order(
+    sent = dispatch_order(
         Order.objects.get(pk=order.pk),
         DispatchRequest("DPD", "123", actor="user:browser"),
+    )
+    # Allegro did not know the carrier: the dispatch needs the seller.
+    unknown = Message(allegro_texts.TRACKING_UNKNOWN_CARRIER, name="DPD")
+    Dispatch.objects.filter(pk=sent.pk).update(
+        state=Dispatch.State.NEEDS_ACTION, channel_message=unknown
     )
     events = list(OrderEvent.objects.filter(order=order))
     assert len(events) >= 4
@@ -186,10 +193,18 @@ def test_polish_order_page_has_no_english(
     with translation.override("en"):
         english += [str(event.message) for event in events]
         english += [str(event.get_kind_display()) for event in events]
+        english += [str(unknown), "Needs action", "Mark handled", "Send again"]
     with translation.override("pl"):
         polish = [str(event.message) for event in events]
+        polish += [str(unknown), str(Dispatch.State.NEEDS_ACTION.label)]
     leftovers = [words for words in english if words in text]
     assert leftovers == []
     assert all(words in text for words in polish)
     assert "zł" in text
     assert "Allegro" in text  # the importer, named in the "Kto" column
+
+    page.goto(f"{live_server.url}/orders/needs-action/")
+    listed = page.inner_text("main")
+    assert [words for words in english if words in listed] == []
+    with translation.override("pl"):
+        assert str(unknown) in listed

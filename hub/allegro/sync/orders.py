@@ -10,7 +10,9 @@ The flow, per pass:
    orders together with the cursor moving to the window's end.
 3. Journal: ``/order/events`` from the cursor. An event only means "checkout form X
    changed" (events repeat and arrive out of order, api-notes §3.3): re-read each
-   form, then in ONE transaction upsert the page's orders and move the cursor with a
+   form — through the list, ``updatedAt.gte`` the page's first event, with the ones
+   the list does not cover read by id (order_list_reads.py) — then in ONE
+   transaction upsert the page's orders and move the cursor with a
    compare-and-swap on its old value.
 4. If the journal cursor was last caught up more than 59 days ago, Allegro may have
    dropped events we never read (it keeps 60 days, api-notes §3.3; it answers an
@@ -59,6 +61,7 @@ from hub.allegro.sync.order_backfill import (
     parse_backfill,
     start_backfill,
 )
+from hub.allegro.sync.order_list_reads import Named, read_from_list
 from hub.allegro.sync.order_mapping import UnusableForm, map_checkout_form
 from hub.allegro.sync.order_reads import (
     FormReads,
@@ -100,6 +103,7 @@ class OrderSyncResult:
     skipped: str = ""  # why nothing was done (e.g. channel disabled)
     events: int = 0
     forms_read: int = 0
+    listed: int = 0  # of the forms read, those read through the list
     backfilled: int = 0
     created: int = 0
     updated: int = 0
@@ -375,9 +379,14 @@ def _follow_journal(
         if not events or events[-1].id == cursor.value:
             return  # nothing after the cursor (never loop on an echoed `from`)
         result.events += len(events)
+        named = _named_forms(channel, events)
+        listed = read_from_list(client, named)
+        result.listed += len(listed)
         done = 0
-        for upto, form_ids in _slices(channel, events):
-            reads = read_forms(client, form_ids, strikes)
+        for upto, form_ids in _slices(named, len(events)):
+            by_id = [form_id for form_id in form_ids if form_id not in listed]
+            reads = read_forms(client, by_id, strikes)
+            reads.forms[:0] = [listed[f] for f in form_ids if f in listed]
             _count_reads(result, reads)
             with transaction.atomic():
                 strikes.clear(reads)
@@ -395,25 +404,24 @@ def _follow_journal(
             return
 
 
-def _slices(
-    channel: Channel, events: list[schemas.OrderEvent], size: int = SAVE_BATCH
-) -> list[tuple[int, list[str]]]:
-    """The page cut into slices of at most ``size`` forms to read, each with the
-    index of the event the cursor moves to once the slice is saved.
-
-    A form is read once per page, in the slice of its LAST event there, so that
-    read is newer than every event of the page that names it, and every event up
-    to a slice's end names only forms of that slice or earlier ones.
+def _named_forms(
+    channel: Channel, events: list[schemas.OrderEvent]
+) -> dict[str, Named]:
+    """The forms a page of events names and the hub must read, each with its
+    LAST event in the page (in the order of those events).
 
     A form whose events all carry the revision the hub already holds is not read
     (a duplicate or replayed event costs no request); a revision is optional in
     both, and none known means read it.
     """
-    last: dict[str, int] = {}
+    last: dict[str, Named] = {}
     revisions: dict[str, set[str]] = {}
     for index, event in enumerate(events):
         if event.checkout_form_id:
-            last[event.checkout_form_id] = index
+            last.pop(event.checkout_form_id, None)  # keep the dict in event order
+            last[event.checkout_form_id] = Named(
+                index, event.revision, event.occurred_at
+            )
             revisions.setdefault(event.checkout_form_id, set()).add(
                 event.revision or ""
             )
@@ -422,16 +430,29 @@ def _slices(
             source=SOURCE, account=str(channel.pk), external_id__in=list(last)
         ).values_list("external_id", "revision")
     )
-    wanted = sorted(
-        (index, form_id)
-        for form_id, index in last.items()
+    return {
+        form_id: named
+        for form_id, named in sorted(last.items(), key=lambda item: item[1].index)
         if not (stored.get(form_id) and revisions[form_id] == {stored[form_id]})
-    )
+    }
+
+
+def _slices(
+    named: dict[str, Named], count: int, size: int = SAVE_BATCH
+) -> list[tuple[int, list[str]]]:
+    """The page of ``count`` events cut into slices of at most ``size`` forms,
+    each with the index of the event the cursor moves to once it is saved.
+
+    A form is saved once per page, in the slice of its LAST event there, so its
+    read is newer than every event of the page that names it, and every event
+    up to a slice's end names only forms of that slice or earlier ones.
+    """
+    wanted = [(n.index, form_id) for form_id, n in named.items()]
     slices = [
         (wanted[k : k + size][-1][0], [form_id for _i, form_id in wanted[k : k + size]])
         for k in range(0, len(wanted), size)
     ]
-    end = len(events) - 1  # the last slice also covers the events after its forms
+    end = count - 1  # the last slice also covers the events after its forms
     if slices:
         slices[-1] = (end, slices[-1][1])
     return slices or [(end, [])]

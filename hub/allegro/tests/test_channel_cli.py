@@ -171,6 +171,8 @@ def test_list_without_channels():
         ("enabled", "no", False),
         ("inventory-sync", "yes", True),
         ("submit-tracking", "on", True),
+        ("tracking-status", "sent", "SENT"),
+        ("tracking-status", "", ""),
         ("relist-items", "true", True),
         ("end-listings", "1", True),
         ("no-manual-confirmation", "yes", True),
@@ -231,6 +233,7 @@ def test_set_auction_options_in_order(channel: Channel):
         ("sync-orders-from", "2999-01-01", "future"),
         ("sync-orders-from", "last week", "Enter a date"),
         ("default-currency", "zloty", "marketplaces. currencies"),
+        ("tracking-status", "DELIVERED", "READY_FOR_SHIPMENT"),
         ("colour", "red", "Unknown option"),
     ],
 )

@@ -41,6 +41,9 @@ from hub.text.message import Message
 pytestmark = pytest.mark.django_db
 
 SNAPSHOT = Path(__file__).parent / "data" / "order_stream_rows.json"
+# Columns added since the snapshot was recorded, with the value the import must
+# leave in them (the import never writes them).
+LATER_COLUMNS: dict[str, Any] = {"dispatch": None}
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
 
@@ -194,7 +197,9 @@ def _rows(name: str, channel: Channel, client: AllegroClient) -> dict[str, Any]:
                 return f"order-line:{line.order.external_id}/{line.external_id}"
         return text
 
-    skip = {"id", "created_at", "updated_at", "first_seen_at", "last_seen_at"}
+    # The channel's pk (``account``) depends on the tests before this one.
+    skip = {"id", "account", "created_at", "updated_at", "first_seen_at",
+            "last_seen_at"}  # fmt: skip
     return {
         "pass": name,
         "orders": _sorted(
@@ -263,6 +268,9 @@ def _plain(row: Any, skip: set[str], related: dict[str, Any]) -> list[Any]:
     values: list[Any] = []
     for field in row._meta.concrete_fields:
         if field.name in skip:
+            continue
+        if field.name in LATER_COLUMNS:
+            assert getattr(row, field.name) == LATER_COLUMNS[field.name], field.name
             continue
         if field.name in related:
             values.append([field.name, related[field.name](getattr(row, field.name))])

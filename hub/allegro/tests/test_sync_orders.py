@@ -203,8 +203,10 @@ def test_failure_on_the_last_read_of_a_page_commits_nothing_then_resumes(
     sync_orders(channel.pk, allegro_client)
     before = journal(channel).value
     bought = [emulator.purchase(offer) for _ in range(4)]
-    # The first three reads succeed, the fourth (last of the page) keeps failing.
-    emulator.add_fault(FORM_GET, "503", count=None, skip=3)
+    # The list shows the first three; the fourth (last of the page), which the
+    # list does not show yet, keeps failing by id.
+    emulator.lag_list(bought[3], 3600)
+    emulator.add_fault(FORM_GET, "503", count=None)
 
     with pytest.raises(TransientError):
         sync_orders(channel.pk, allegro_client)

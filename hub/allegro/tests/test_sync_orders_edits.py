@@ -131,7 +131,7 @@ def test_an_event_without_a_revision_always_rereads_its_form(
     emulator: HubEmulator, channel: Channel, allegro_client: AllegroClient
 ):
     from hub.allegro import schemas
-    from hub.allegro.sync.orders import _slices
+    from hub.allegro.sync.orders import _named_forms
 
     offer = emulator.add_offer(emulator.seller_id, "Mug", quantity=9)
     sync_orders(channel.pk, allegro_client)
@@ -145,7 +145,7 @@ def test_an_event_without_a_revision_always_rereads_its_form(
         checkout_form_id=form,
     )  # fmt: skip
 
-    assert _slices(channel, [event]) == [(0, [form])]
+    assert list(_named_forms(channel, [event])) == [form]
 
 
 def test_orders_bought_and_paid_while_the_backfill_runs_come_once(

@@ -151,13 +151,16 @@ def test_a_bad_form_mid_journal_page_is_set_aside_and_imported_once_fixed(
     assert problem() == (bad, reason, 1)
     assert texts_of(result.set_aside) == {bad: reason}
     assert (result.created, result.retried, result.recovered) == (2, 0, 0)
-    assert form_reads(emulator, bad) == 1
+    # The list showed it: an unusable one is set aside from there; one the hub
+    # cannot read there is read once more by id (and found unreadable again).
+    by_id = form_reads(emulator, bad)
+    assert by_id == (1 if spoil is no_buyer else 0)
     assert allocated(mug) == 2  # the other two orders, one each
 
     # Every later pass reads it again, and the one problem counts the attempts.
     for attempt in (2, 3):
         result = sync_orders(channel.pk, client)
-        assert form_reads(emulator, bad) == attempt
+        assert form_reads(emulator, bad) == by_id + attempt - 1
         assert problem() == (bad, reason, attempt)
         assert (result.retried, result.recovered, result.created) == (1, 0, 0)
         assert texts_of(result.set_aside) == {bad: reason}
@@ -176,7 +179,7 @@ def test_a_bad_form_mid_journal_page_is_set_aside_and_imported_once_fixed(
 
     result = sync_orders(channel.pk, client)
 
-    assert form_reads(emulator, bad) == 4  # no more retries
+    assert form_reads(emulator, bad) == by_id + 3  # no more retries
     assert (result.retried, result.created) == (0, 0)
     assert Order.objects.count() == 3
     assert allocated(mug) == 4

@@ -71,6 +71,7 @@ def read_until(process: subprocess.Popen[str], pattern: str) -> re.Match[str]:
 
 
 def control(emulator: str, action: str, **kwargs: Any) -> Any:
+    """POST /__control/<action> with keyword arguments (GET without any)."""
     if kwargs:
         answer = httpx.post(f"{emulator}/__control/{action}", json=kwargs, timeout=10)
     else:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import TransientError
 from hub.allegro.models import Channel
+from hub.allegro.sync.orders import sync_orders
 from hub.allegro.tests.fixtures import (
     HubEmulator,
     make_channel,
@@ -27,7 +28,8 @@ from hub.jobs import schedule
 from hub.jobs.models import FlowRun, FlowState
 from hub.jobs.registry import FLOWS, Flow, FlowResult, Progress, get_flow
 from hub.jobs.runner import Runner
-from hub.orders.models import Order
+from hub.orders.dispatching import DispatchRequest, dispatch_order
+from hub.orders.models import Dispatch, Order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -171,6 +173,43 @@ def test_a_pending_change_triggers_its_flow_after_the_debounce(
 
     assert [run.trigger for run in runs("push")] == ["schedule", "change"]
     assert not changes.is_set()
+
+
+def test_a_dispatch_reaches_allegro_within_seconds_through_the_tracking_flow(
+    emulator: HubEmulator,
+    channel: Channel,
+    clients: Callable[[Channel], AllegroClient],
+    start: Callable[..., Runner],
+    settings,
+):
+    # Periodic passes an hour apart: only the dispatch itself (the flow's
+    # pending check) can send the tracking number within the test.
+    settings.HUB_SYNC_INTERVALS = {"tracking": 3600}
+    settings.HUB_TRIGGER_DEBOUNCE = 0
+    channel.submit_tracking = True
+    channel.save()
+    offer = emulator.add_offer(emulator.seller_id, "Kubek", quantity=5)
+    sync_orders(channel.pk, clients(channel))
+    form = emulator.purchase(offer)
+    emulator.pay(form)
+    sync_orders(channel.pk, clients(channel))
+    start(flows=[get_flow("tracking")])
+    wait_for(lambda: len(runs("tracking")) == 1)  # at start: reads the carriers
+
+    dispatched = time.monotonic()
+    dispatch_order(
+        Order.objects.get(external_id=form),
+        DispatchRequest("DPD", "1234567890123", without_stock=True),
+    )
+    wait_for(lambda: emulator.checkout_forms[form].shipments != [], timeout=5)
+    took = time.monotonic() - dispatched
+
+    assert took < 5
+    assert [s.waybill for s in emulator.checkout_forms[form].shipments] == [
+        "1234567890123"
+    ]
+    wait_for(lambda: Dispatch.objects.get().state == Dispatch.State.ACCEPTED)
+    assert [run.trigger for run in runs("tracking")] == ["schedule", "change"]
 
 
 def test_stop_interrupts_a_flow_between_pages_and_it_resumes_next_start(

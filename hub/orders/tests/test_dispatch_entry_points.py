@@ -12,11 +12,14 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from hub.allegro import texts as allegro_texts
 from hub.api.models import ApiToken
 from hub.catalog import stock
 from hub.catalog.models import Location, StockItem
+from hub.orders import texts
 from hub.orders.importing import save_orders
-from hub.orders.models import Carrier, Dispatch, Order
+from hub.orders.models import Carrier, Dispatch, Order, OrderEvent
+from hub.text.message import Message
 
 from .conftest import make_account, make_line, make_order
 
@@ -175,6 +178,8 @@ def test_api_dispatch_lines_and_read_them_back(
     assert (body["carrier_code"], body["state"]) == ("DPD", "PENDING")
     assert body["line_ids"] == [order.lines.get(offer_id="OF-2").pk]
     assert [d["id"] for d in listed.json()] == [body["id"]]
+    noted = order.events.get(kind=OrderEvent.Kind.DISPATCHED)
+    assert noted.actor == "token:erp"
 
 
 def test_api_refusal_names_the_fields_and_what_to_confirm(
@@ -241,6 +246,14 @@ def test_cli_dispatch_with_lines(orders: dict[str, Order], mug: StockItem):
     done = Dispatch.objects.get()
     assert (done.carrier_code, done.state) == ("INPOST", Dispatch.State.PENDING)
     assert Order.objects.get(external_id="B").status == Order.Status.OPEN
+    noted = OrderEvent.objects.get(kind=OrderEvent.Kind.DISPATCHED)
+    assert noted.message == Message(
+        texts.DISPATCHED_LINES_TRACKED,
+        lines="2× Blue Mug 300ml",
+        carrier="InPost",
+        number="6" * 24,
+    )
+    assert noted.actor == "cli"
 
 
 def test_cli_refusal_says_how_to_go_ahead(orders: dict[str, Order]):
@@ -261,3 +274,32 @@ def test_cli_dispatch_csv(orders: dict[str, Order], tmp_path: Path):
         run("dispatch-csv", str(bad))
     assert not Dispatch.objects.exists()
     assert "1 dispatch(es) made" in run("dispatch-csv", str(good))
+
+
+def test_api_shows_what_the_channel_said_in_the_callers_language(
+    api: Client, orders: dict[str, Order]
+):
+    made = api.post(
+        f"/api/orders/{orders['A'].pk}/dispatches",
+        {"carrier": "DPD", "tracking_number": "1234567890123"},
+        content_type="application/json",
+    ).json()
+    unknown = Message(allegro_texts.TRACKING_UNKNOWN_CARRIER, name="Kurier Zenek")
+    Dispatch.objects.filter(pk=made["id"]).update(
+        state=Dispatch.State.NEEDS_ACTION, channel_message=unknown
+    )
+
+    polish = api.get("/api/dispatches/needing-action", HTTP_ACCEPT_LANGUAGE="pl")
+    english = api.get("/api/dispatches/needing-action", HTTP_ACCEPT_LANGUAGE="en")
+
+    said = [(d["channel_message"], d["channel_message_code"]) for d in polish.json()]
+    assert said == [
+        (
+            "Allegro nie zna przewoźnika „Kurier Zenek”. Popraw przewoźnika albo "
+            "zezwól na wysłanie go jako innego przewoźnika.",
+            "allegro.tracking_unknown_carrier",
+        )
+    ]
+    assert english.json()[0]["channel_message"].startswith(
+        "Allegro does not know the carrier “Kurier Zenek”."
+    )

@@ -286,6 +286,23 @@ def test_needs_action_page_lists_and_handles(
     assert Dispatch.objects.get().state == Dispatch.State.NOT_SENT
 
 
+def test_orders_needs_action_filter_includes_dispatches_needing_action(
+    logged_in_client: Client, warehouse: Location, mug: StockItem
+):
+    save_orders(
+        make_account(warehouse),
+        [make_order("REFUSED", **PAID), make_order("FINE", **PAID)],
+    )
+    refused = dispatch_order(Order.objects.get(external_id="REFUSED"))
+    dispatch_order(Order.objects.get(external_id="FINE"))
+    Dispatch.objects.filter(pk=refused.pk).update(state=Dispatch.State.REFUSED)
+
+    page = logged_in_client.get(reverse("orders") + "?needs_action=on")
+
+    shown = [order.external_id for order in page.context["page"].object_list]
+    assert shown == ["REFUSED"]  # dispatched both; only one needs the seller
+
+
 def test_correct_from_the_page_requeues(
     logged_in_client: Client, warehouse: Location, mug: StockItem
 ):

@@ -3,36 +3,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import httpx
-import pytest
-from django.contrib.auth import authenticate
-from django.core.management import call_command
 
-from hub.catalog import stock
-from hub.catalog.models import StockItem
 from hub.web.management.commands.run import allowed_hosts_hint
 
 HUB = Path(sys.executable).parent / "allegro-hub"
-
-
-@pytest.mark.django_db
-def test_demo_sets_up_and_can_run_twice() -> None:
-    out = StringIO()
-    call_command("demo", "--setup-only", stdout=out)
-    assert "Log in as demo with password demo" in out.getvalue()
-    assert authenticate(username="demo", password="demo") is not None
-    assert StockItem.objects.count() == 10
-    item = StockItem.objects.get(sku="DEMO-001")
-    stock.set_on_hand(item, stock.default_location(), 3)
-
-    again = StringIO()
-    call_command("demo", "--setup-only", stdout=again)
-    assert "Sample stock is already loaded." in again.getvalue()
-    assert StockItem.objects.count() == 10
-    assert stock.on_hand(item) == 3
 
 
 def test_run_migrates_and_serves_pages_and_static_files(tmp_path: Path) -> None:

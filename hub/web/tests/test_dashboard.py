@@ -16,7 +16,7 @@ from hub.allegro.models import Channel, SyncCursor
 from hub.catalog import stock
 from hub.catalog.models import StockItem
 from hub.jobs.models import FlowState
-from hub.orders.models import Order
+from hub.orders.models import Dispatch, Order
 from hub.text.message import Message
 from hub.web import dashboard
 
@@ -105,7 +105,9 @@ def shop() -> dict[str, Any]:
     # Alpha's: 8 open (2 with unlinked lines), 3 dispatched, 1 cancelled
     for n in range(1, 9):
         make_order(n, unlinked=n in (1, 4), hours_ago=n, channel=importing)
-    make_order(9, status=Order.Status.DISPATCHED, hours_ago=9, channel=importing)
+    sent = make_order(9, status=Order.Status.DISPATCHED, hours_ago=9, channel=importing)
+    # Its tracking number refused by Allegro: a dispatch needing action.
+    Dispatch.objects.create(order=sent, tracking_number="1", state="REFUSED")
     make_order(
         10,
         status=Order.Status.CANCELLED,
@@ -119,7 +121,7 @@ def shop() -> dict[str, Any]:
 
 
 def test_counts_what_needs_action(shop: dict[str, Any]):
-    assert dashboard.order_counts() == {"open": 8, "unlinked": 2}
+    assert dashboard.order_counts() == {"open": 8, "unlinked": 2, "dispatches": 1}
     summary = dashboard.stock_summary()
     items = shop["items"]
     assert summary.item_count == 5
@@ -206,6 +208,10 @@ def test_dashboard_page(logged_in_client: Client, shop: dict[str, Any]):
         f'id="unlinked-orders" href="{orders_url}?status=OPEN&amp;unlinked=on">'
         '<strong class="bad">2</strong> open orders with unlinked lines'
     ) in html
+    assert (
+        f'id="dispatches-needing-action" href="{reverse("orders_needs_action")}">'
+        '<strong class="bad">1</strong> dispatch needs action'
+    ) in html
     inventory_url = reverse("inventory")
     assert (
         f'id="oversold" href="{inventory_url}?stock=oversold">'
@@ -281,15 +287,15 @@ def test_queries_do_not_grow_with_the_data(
     logged_in_client: Client, shop: dict[str, Any], django_assert_num_queries: Any
 ):
     # session + user, channels + cursors, the running backfill's order count,
-    # the ends and relists coming up, the runner's flow states, two order
+    # the ends and relists coming up, the runner's flow states, three order
     # counts, the stock counts, the oversold items shown, the latest orders
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         logged_in_client.get(reverse("dashboard"))
     for n in range(20, 40):
         make_order(n, unlinked=True)
         make_item(f"X-{n}", 0, promised=1)
     connected_channel("Gamma", "gamma-shop")
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         logged_in_client.get(reverse("dashboard"))
 
 

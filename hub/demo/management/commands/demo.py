@@ -219,7 +219,8 @@ class Command(BaseCommand):
             lines.append(
                 _(
                     "  Sync:      the hub's runner, as in `allegro-hub run`: orders, "
-                    "listings, stock, ends and relists every %(s)s s (logged below)"
+                    "tracking, listings, stock, ends and relists every %(s)s s "
+                    "(logged below)"
                 )
                 % {"s": f"{options['sync_interval']:g}"}
             )
@@ -235,6 +236,14 @@ class Command(BaseCommand):
                     "restocked": seed.STORY["RESTOCKED"],
                     "s": f"{demo.story.delivery:g}",
                 }
+            )
+            lines.append(
+                _(
+                    "  Parcels:   the warehouse dispatches the %(restocked)s order "
+                    "with an InPost number Allegro accepts, and a %(mug)s order with a "
+                    "mistyped DPD number Allegro refuses (see the orders' pages)"
+                )
+                % {"restocked": seed.STORY["RESTOCKED"], "mug": seed.STORY["MUG"]}
             )
         lines.append(_("  Ctrl+C stops everything."))
         lines.append("")
