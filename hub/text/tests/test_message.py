@@ -152,3 +152,20 @@ def test_old_english_texts_map_to_codes_and_the_rest_stays_literal():
             "trace": "t-1",
         },
     }
+
+
+def test_a_parameter_used_twice_in_an_old_text_must_be_the_same_text():
+    from importlib import import_module
+
+    allegro = import_module("hub.allegro.migrations.0008_stored_messages")
+    text = (
+        "These tokens are for the Allegro account anna, but this channel belongs "
+        "to shop. Sign in as shop, or add a new channel for anna. The new tokens "
+        "were not kept."
+    )
+    assert parse(text, allegro.PATTERNS) == {
+        "code": "allegro.other_account",
+        "params": {"login": "anna", "old": "shop"},
+    }
+    odd = text.replace("Sign in as shop", "Sign in as bob")
+    assert parse(odd, allegro.PATTERNS) == {"text": odd}
