@@ -376,7 +376,17 @@ def upsert_items(
         )
     yield ("items", len(to_write), len(to_write))
     result.skus = list(wanted)
-    return {item.sku: item.pk for item in existing_items(wanted).values()}
+    return item_ids(list(wanted))
+
+
+def item_ids(skus: Sequence[str]) -> dict[str, int]:
+    """Item id per SKU, spelled exactly as stored (same_spelling made it so):
+    the plain unique index, not the any-case one."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(skus), 500):
+        found = StockItem.objects.filter(sku__in=skus[start : start + 500])
+        ids.update(found.values_list("sku", "pk"))
+    return ids
 
 
 def write_levels(
