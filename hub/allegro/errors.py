@@ -142,6 +142,13 @@ class TokenRateLimited(RateLimited):
         return self._with_trace(Message(texts.TOKEN_RATE_LIMITED))
 
 
+class ResourceRateLimited(RateLimited):
+    """429 from an endpoint with a per-second limit of its own (shipments and
+    carriers: 50 requests/second, api-notes §4.1, §9). Allegro's answer concerns
+    that resource, not the Client ID's budget: other calls go on, and this one
+    is retried after a second (it was not processed, so a POST may be too)."""
+
+
 class AuthRevoked(AllegroError):
     """Allegro rejected the refresh token (or never gave one): reconnect the account."""
 
@@ -214,6 +221,18 @@ class InvalidRequest(PermanentError):
 
 # ------------------------------------------------------- classification
 
+# Endpoints with a per-second limit of their own, besides the Client ID's
+# 9 000/min: shipments and carriers allow 50 requests/second (api-notes §4.1, §9).
+RESOURCE_LIMITS = {"shipments": 50}
+_SHIPMENTS = re.compile(r"/order/(?:carriers|checkout-forms/[^/]+/shipments)(?:/|$)")
+
+
+def resource_limit(path: str) -> tuple[str, int] | None:
+    """(resource, requests per second) when ``path`` has a limit of its own."""
+    if _SHIPMENTS.search(path):
+        return "shipments", RESOURCE_LIMITS["shipments"]
+    return None
+
 
 def retry_after_seconds(value: str | None) -> float:
     """Retry-After as seconds (number or HTTP date); Allegro's block if absent
@@ -243,6 +262,12 @@ def classify(response: httpx.Response) -> AllegroError:
         details = []
     what = f"{response.request.method} {response.request.url.path}"
     kwargs: dict[str, Any] = {"status": status, "trace_id": trace_id, "errors": details}
+    if status == 429 and resource_limit(response.request.url.path) is not None:
+        given = response.headers.get("Retry-After")
+        retry_after = retry_after_seconds(given) if given else 1.0
+        return ResourceRateLimited(
+            f"{what}: too many requests", retry_after=retry_after, **kwargs
+        )
     if status == 429:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         return RateLimited(

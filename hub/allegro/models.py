@@ -282,7 +282,7 @@ class Listing(models.Model):
         related_name="+",
     )
     push_value = models.IntegerField(null=True, blank=True)
-    push_message = models.TextField(blank=True)
+    push_message = MessageField()  # hub.text.message, shown in the reader's language
     pushed_at = models.DateTimeField(null=True, blank=True)
 
     # Lifecycle (ARCHITECTURE.md §4): ended at zero stock by the hub, or sold out
@@ -361,7 +361,7 @@ class RemoteCommand(models.Model):
     offer_ids = models.JSONField(default=list)
     state = models.CharField(max_length=8, choices=State.choices, default=State.NEW)
     attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    last_error = MessageField()  # hub.text.message
     # offer id → {"status": "SUCCESS"|"FAIL", "message": "..."}
     results = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -404,7 +404,7 @@ class ListingEvent(models.Model):
         Listing, on_delete=models.CASCADE, related_name="events"
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    message = models.TextField(blank=True)
+    message = MessageField()  # hub.text.message, shown in the reader's language
     command = models.ForeignKey(
         RemoteCommand,
         on_delete=models.SET_NULL,
@@ -474,7 +474,7 @@ class PendingAction(models.Model):
     )
     attempted_at = models.DateTimeField(null=True, blank=True)
     new_offer_id = models.CharField(max_length=64, blank=True)
-    message = models.TextField(blank=True)
+    message = MessageField()  # hub.text.message: why it failed or was withdrawn
     # A rejected (or refused) plan is not proposed again while it holds; once it stops
     # holding (stock came back, the listing changed) a new one may be.
     lapsed = models.BooleanField(default=False)

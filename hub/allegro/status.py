@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from hub.allegro.links import site_of
 from hub.allegro.models import Channel, Listing, PendingAction
@@ -125,3 +126,14 @@ def item_listings(item_id: int) -> list[ItemListing]:
         url = f"https://{site}/oferta/{listing.offer_id}" if site else ""
         result.append(ItemListing(listing, listing.channel, url))
     return result
+
+
+# An offer's status on Allegro (api-notes §5), in words; ARCHIVED is the hub's
+# own mark for an offer Allegro no longer lists.
+LISTING_STATUSES = {
+    "ACTIVE": pgettext_lazy("listing status", "Active"),
+    "INACTIVE": pgettext_lazy("listing status", "Draft (inactive)"),
+    "ACTIVATING": pgettext_lazy("listing status", "Activating"),
+    "ENDED": pgettext_lazy("listing status", "Ended"),
+    "ARCHIVED": pgettext_lazy("listing status", "Archived"),
+}

@@ -4,7 +4,9 @@ stored as codes and translated when shown (hub.text.message)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from hub.allegro.models import PendingAction
 from hub.text.message import define
 
 WITH_TRACE = define("allegro.with_trace", _("%(text)s (Allegro Trace-Id: %(trace)s)"))
@@ -175,4 +177,119 @@ TRACKING_REFUSED = define(
 TRACKING_ON_ORDER = define(
     "allegro.tracking_on_order",
     _("Tracking number %(number)s is on the Allegro order."),
+)
+
+# Listing timelines (ListingEvent.message), push and plan outcomes.
+ALL_LOCATIONS = define("inventory.all_locations", _("all locations"))
+OUT_OF_STOCK_LIVE = define(
+    "inventory.out_of_stock_live",
+    _(
+        "Available %(n)d at %(where)s but the offer is live: not sent (Allegro "
+        "refuses 0); ending it is the lifecycle's job."
+    ),
+)
+PUSH_DECIDED = define(
+    "inventory.decided",
+    _(
+        "Available %(n)d at %(where)s, Allegro shows %(known)s: set it to %(n)d "
+        "(command %(id)s)."
+    ),
+)
+PUSH_SENT = define("inventory.sent", _("Sent to Allegro (command %(id)s)."))
+PUSH_CONFIRMED = define("inventory.confirmed", _("Allegro confirmed quantity %(n)d."))
+PUSH_REFUSED = define("inventory.refused", _("Allegro refused quantity %(n)d: %(why)s"))
+NOT_IN_REPORT = define(
+    "inventory.not_in_report", _("Allegro's report does not mention this offer.")
+)
+
+SOLD_OUT_PENDING = define(
+    "lifecycle.sold_out_pending", _("Sold out on Allegro: pending relist.")
+)
+NO_LONGER_NEEDED = define(
+    "lifecycle.no_longer_needed",
+    _("No longer needed: the listing or its stock changed."),
+)
+PLAN_WITHDRAWN = define(
+    "lifecycle.withdrawn", _("Plan withdrawn (%(kind)s): it no longer holds.")
+)
+APPROVED = define("lifecycle.approved", _("Approved."))
+REJECTED = define("lifecycle.rejected", _("Rejected: nothing sent."))
+STRUCK_OFF = define("lifecycle.struck_off", _("Struck off: it will not be relisted."))
+RESTORED = define(
+    "lifecycle.restored", _("Restored: it will be relisted when stock returns.")
+)
+RELISTED_AS = define("lifecycle.relisted_as", _("Relisted as a new offer %(id)s."))
+LISTED_FROM = define(
+    "lifecycle.listed_from", _("Listed again from the ended auction %(id)s.")
+)
+SENT_QUANTITY = define("lifecycle.sent_quantity", _("Sent: set the quantity to %(n)s."))
+SENT_DURATION = define("lifecycle.sent_duration", _("Sent: set the duration to %(d)s."))
+UNTIL_SOLD_OUT = define("lifecycle.until_sold_out", _("until sold out"))
+SENT_END = define("lifecycle.sent_end", _("Sent: end the listing."))
+SENT_ACTIVATE_AT = define(
+    "lifecycle.sent_activate_at", _("Sent: activate at %(when)s.")
+)
+SENT_ACTIVATE = define("lifecycle.sent_activate", _("Sent: activate now."))
+QUANTITY_SET = define("lifecycle.quantity_set", _("Quantity set."))
+DURATION_SET = define("lifecycle.duration_set", _("Duration set."))
+ENDED_PENDING = define(
+    "lifecycle.ended_pending", _("Ended by the hub: pending relist.")
+)
+RELISTED = define("lifecycle.relisted", _("Relisted."))
+REFUSED_BY_ALLEGRO = define("lifecycle.refused", _("Refused by Allegro: %(text)s"))
+
+# Why a plan was made (PendingAction.reason): lifecycle_plan.plan_message.
+BIDDERS = define(
+    "lifecycle.bidders", ngettext_lazy("%(n)d bidder", "%(n)d bidders", "n")
+)
+PLAN_REASONS = {
+    reason: define(f"lifecycle.reason.{reason}", template)
+    for reason, template in {
+        "end_listings_off": _(
+            "Out of stock but still live: End Listings is off (available %(a)s)."
+        ),
+        "end_auctions_off": _(
+            "Out of stock but still live: End Auctions is off (available %(a)s)."
+        ),
+        "auction_has_bids": _(
+            "Out of stock but still live: the auction has %(bidders)s and End "
+            "Auctions With Bids is off."
+        ),
+        "out_of_stock": _("Out of stock (available %(a)s)."),
+        "out_of_stock_bids": _(
+            "Out of stock (available %(a)s); the auction has %(bidders)s: ending it "
+            "sells the item to the highest bidder."
+        ),
+        "stock_returned": _(
+            "Stock is back (available %(a)s); it can be relisted until %(deadline)s."
+        ),
+        "stock_returned_auction": _(
+            "Stock is back (available %(a)s); the ended auction is listed again as "
+            "a new offer (possible until %(deadline)s)."
+        ),
+        "archived": _(
+            "More than 60 days since it ended (deadline %(deadline)s): Allegro has "
+            "archived it, so it cannot be relisted."
+        ),
+    }.items()
+}
+# A plan's kind, named in a message (PendingAction.Kind's labels).
+ACTION_KINDS = {
+    kind.value: define(f"lifecycle.action.{kind.value}", kind.label)
+    for kind in PendingAction.Kind
+}
+
+# Listings imported and linked (ListingEvent.message).
+ARCHIVED = define("listing.archived", _("No longer on Allegro (archived)."))
+CHANGED = define("listing.changed", _("%(changes)s"))
+STATUS_CHANGED = define("listing.status_changed", _("status %(old)s → %(new)s"))
+QUANTITY_CHANGED = define(
+    "listing.quantity_changed", _("quantity on Allegro %(old)s → %(new)s")
+)
+LINKED_BY_SKU = define(
+    "listing.linked_by_sku", _("Linked to %(sku)s: its external id is that SKU.")
+)
+UNLINKED_BY_HAND = define("listing.unlinked_by_hand", _("Unlinked by hand (%(who)s)."))
+LINKED_BY_HAND = define(
+    "listing.linked_by_hand", _("Linked by hand to %(sku)s (%(who)s).")
 )

@@ -133,7 +133,7 @@ def _back(request: HttpRequest, channel: Channel) -> HttpResponse:
 @require_POST
 def link(request: HttpRequest, pk: int, listing_id: int) -> HttpResponse:
     listing = get_object_or_404(Listing, pk=listing_id, channel_id=pk)
-    who = f"user {request.user.get_username()}"
+    who = request.user.get_username()
     action = request.POST.get("action", "link")
     if action == "unlink":
         listings_sync.set_link(listing, None, who=who)

@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from hub.allegro.client import AllegroClient, client_for_channel
 from hub.allegro.errors import AllegroError, RateLimited
 from hub.allegro.models import Channel
-from hub.jobs import schedule
+from hub.jobs import schedule, texts
 from hub.jobs.models import FlowRun
 from hub.jobs.registry import Flow, Progress
+from hub.text.message import Message
 
 log = logging.getLogger("hub.jobs")
 
@@ -70,16 +71,15 @@ def execute(
         run.summary = _("Stopped by a shutdown; runs again on the next start.")
     except AllegroError as exc:
         run.outcome = FlowRun.Outcome.FAILED
-        run.error = exc.user_text()
+        run.error = exc.user_message()
         if isinstance(exc, RateLimited):
             retry_after = exc.retry_after
     except Exception as exc:
         log.exception("%s · %s failed", channel.name, flow.name)
         run.outcome = FlowRun.Outcome.FAILED
-        run.error = _("Unexpected error (%(kind)s): %(text)s") % {
-            "kind": type(exc).__name__,
-            "text": str(exc)[:500],
-        }
+        run.error = Message(
+            texts.UNEXPECTED, kind=type(exc).__name__, text=str(exc)[:500]
+        )
     else:
         run.outcome = FlowRun.Outcome.OK
         run.summary = result.summary

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hub.allegro.models import Channel
+from hub.text.fields import MessageField
 
 
 class FlowState(models.Model):
@@ -30,7 +31,8 @@ class FlowState(models.Model):
     failures = models.PositiveIntegerField(default=0)  # in a row, for back-off
     last_started_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
+    # hub.text.message: shown in the reader's language
+    last_error = MessageField()
     last_error_at = models.DateTimeField(null=True, blank=True)
     # Ever-growing totals, for /metrics (Prometheus counters).
     runs_total = models.PositiveBigIntegerField(default=0)
@@ -72,7 +74,7 @@ class FlowRun(models.Model):
     )
     summary = models.TextField(blank=True)
     counts = models.JSONField(default=dict, blank=True)
-    error = models.TextField(blank=True)
+    error = MessageField()  # hub.text.message: shown in the reader's language
     requests = models.PositiveIntegerField(default=0)  # sent to Allegro
     rate_limited = models.PositiveIntegerField(default=0)  # 429s among them
 

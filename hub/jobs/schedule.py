@@ -27,11 +27,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from hub.allegro.models import Channel
+from hub.jobs import texts
 from hub.jobs.models import FlowRun, FlowState
 from hub.jobs.registry import Flow
+from hub.text.message import Message
 
 RETRY_FIRST = timedelta(seconds=15)
 RETRY_MAX = timedelta(minutes=30)
@@ -199,7 +200,7 @@ def claim(
         ).update(
             outcome=FlowRun.Outcome.LOST,
             finished_at=now,
-            error=_("The worker running this stopped; another one took over."),
+            error=Message(texts.WORKER_LOST),
         )
     return Claim(
         state_id=row.pk,
@@ -248,7 +249,7 @@ def finish_ok(claim: Claim, now: datetime, flow: Flow, started: datetime) -> boo
 
 
 def finish_failed(
-    claim: Claim, now: datetime, error: str, retry_after: float | None = None
+    claim: Claim, now: datetime, error: Message, retry_after: float | None = None
 ) -> bool:
     """Release the lease after a failure; back off before the next attempt."""
     row = FlowState.objects.filter(pk=claim.state_id).values("failures").first()

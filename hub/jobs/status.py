@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from hub.allegro.models import Channel
 from hub.jobs.models import FlowState
 from hub.jobs.registry import FLOWS, Flow
+from hub.text.message import Message
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class FlowHealth:
     label: str | Promise
     last_success_at: datetime | None
     stale: bool  # no success for longer than the flow allows (Flow.stale_after)
-    error: str  # the failure since the last success, in the seller's words
+    error: Message  # the failure since the last success, in the seller's words
     failures: int  # attempts failed in a row
     next_at: datetime | None  # the next run (or retry)
     running: bool
@@ -55,7 +56,7 @@ def flow_health(
                     label=flow.label,
                     last_success_at=last,
                     stale=now - since > flow.stale_after,
-                    error=row.last_error if row and row.failures else "",
+                    error=row.last_error if row and row.failures else Message(),
                     failures=row.failures if row else 0,
                     next_at=row.due_at if row else None,
                     running=bool(

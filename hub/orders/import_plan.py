@@ -312,8 +312,11 @@ def _plan_update(
     counts.updated += 1
     if old_status != order.status and order.status == Order.Status.CANCELLED:
         counts.cancelled += 1
-        cancelled = Message(texts.CANCELLED)
-        _note(account, order, data, OrderEvent.Kind.CANCELLED, cancelled, writes)
+        # Some lines already left (a partial dispatch): the seller has a parcel
+        # to stop, as for an order dispatched whole.
+        left = any(line.dispatch_id is not None for line in old_lines.values())
+        code = texts.CANCELLED_AFTER_DISPATCH if left else texts.CANCELLED
+        _note(account, order, data, OrderEvent.Kind.CANCELLED, Message(code), writes)
     for kind, message in notes:
         _note(account, order, data, kind, message, writes)
     if lines_changed:

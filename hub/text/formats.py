@@ -15,6 +15,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 
 # Django language code → Babel locale
@@ -66,3 +67,12 @@ def format_day(value: date | datetime | None) -> str:
 
 def money_param(value: Mapping[str, Any]) -> str:
     return format_money(value.get("amount"), str(value.get("currency") or ""))
+
+
+def when_param(value: Mapping[str, Any]) -> str:
+    raw = str(value.get("at") or "")
+    try:
+        moment = parse_datetime(raw)
+    except ValueError:
+        moment = None
+    return format_when(moment) if moment else raw

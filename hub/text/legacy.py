@@ -23,8 +23,13 @@ _PLACEHOLDER = re.compile(r"%\\\((\w+)\\\)([sd])")
 
 
 def _regex(template: str) -> re.Pattern[str]:
+    seen: set[str] = set()
+
     def group(match: re.Match[str]) -> str:
         name, kind = match.groups()
+        if name in seen:  # the same parameter again: the same text again
+            return f"(?P={name})"
+        seen.add(name)
         return f"(?P<{name}>-?\\d+)" if kind == "d" else f"(?P<{name}>.+?)"
 
     return re.compile(_PLACEHOLDER.sub(group, re.escape(template)), re.DOTALL)

@@ -28,7 +28,8 @@ codes existed, or a writer not yet switched).
 
 Parameters are JSON values: str, int, or a tagged value made by ``money()``
 (formatted with Babel for the reader's locale), ``status()`` (a channel status
-shown as words, raw code kept), ``labels()`` (names from the registry,
+shown as words, raw code kept), ``when()`` (a moment, in the reader's time
+format), ``labels()`` (names from the registry,
 joined) or another ``Message`` (nested, e.g. an Allegro error inside a
 sync failure). Unknown codes and bad parameters render as the stored literal or
 the code itself: showing a message never fails.
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -158,6 +160,8 @@ def render_param(value: Any) -> Any:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Message):
         return value.to_json()
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Promise):
@@ -176,6 +180,12 @@ def money(amount: Decimal | str | int, currency: str) -> dict[str, str]:
 def status(raw: str) -> dict[str, str]:
     """A channel's status code, shown as words (hub.web.formats)."""
     return {"$": "status", "raw": raw}
+
+
+def when(moment: datetime | str) -> dict[str, str]:
+    """A moment shown in the reader's time format (hub.text.formats)."""
+    text = moment if isinstance(moment, str) else moment.isoformat()
+    return {"$": "when", "at": text}
 
 
 def labels(*codes: str) -> list[dict[str, str]]:

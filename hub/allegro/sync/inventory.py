@@ -38,7 +38,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.allegro.client import MAX_OFFERS_PER_COMMAND, AllegroClient
 from hub.allegro.errors import AllegroError, PermanentError
 from hub.allegro.models import (
@@ -51,6 +51,7 @@ from hub.allegro.models import (
 from hub.allegro.sync import listings as listings_sync
 from hub.catalog import stock
 from hub.catalog.models import StockChange
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def compute_targets(
         available = stock.available_by_item(
             {row.stock_item_id for row in found if row.stock_item_id}, location
         )
-    where = location.name if location else _("all locations")
+    where = location.name if location else Message(texts.ALL_LOCATIONS)
     moved: list[Listing] = []
     events: list[ListingEvent] = []
     rows: list[Row] = []
@@ -200,12 +201,7 @@ def compute_targets(
                     ListingEvent(
                         listing=listing,
                         kind=ListingEvent.Kind.OUT_OF_STOCK,
-                        message=_(
-                            "Available %(n)d at %(where)s but the offer is live: "
-                            "not sent (Allegro refuses 0); ending it is the "
-                            "lifecycle's job."
-                        )
-                        % {"n": target, "where": where},
+                        message=Message(texts.OUT_OF_STOCK_LIVE, n=target, where=where),
                     )
                 )
         if listing.target != target:
@@ -293,7 +289,7 @@ def store_commands(
     where = (
         channel.inventory_location.name
         if channel.inventory_location
-        else _("all locations")
+        else Message(texts.ALL_LOCATIONS)
     )
     now = timezone.now()
     with transaction.atomic():
@@ -321,18 +317,15 @@ def store_commands(
                             kind=ListingEvent.Kind.DECIDED,
                             command=command,
                             created_at=now,
-                            message=_(
-                                "Available %(n)d at %(where)s, Allegro shows "
-                                "%(known)s: set it to %(n)d (command %(id)s)."
-                            )
-                            % {
-                                "n": value,
-                                "where": where,
-                                "known": "—"
+                            message=Message(
+                                texts.PUSH_DECIDED,
+                                n=value,
+                                where=where,
+                                known="—"
                                 if listing.known_quantity is None
                                 else listing.known_quantity,
-                                "id": command.command_id,
-                            },
+                                id=str(command.command_id),
+                            ),
                         )
                         for listing in chunk
                     ],
@@ -366,12 +359,14 @@ def send(
         )
     except PermanentError as exc:
         # Allegro refused the whole command: nothing of it was applied.
-        refuse(command, exc.user_text(), result)
+        refuse(command, exc.user_message(), result)
         return
     except AllegroError as exc:
         # Transient (5xx, timeout, 429) or authorisation: kept NEW, sent again
         # with the same id by the next pass.
-        RemoteCommand.objects.filter(pk=command.pk).update(last_error=exc.user_text())
+        RemoteCommand.objects.filter(pk=command.pk).update(
+            last_error=exc.user_message()
+        )
         raise
     RemoteCommand.objects.filter(pk=command.pk, state=RemoteCommand.State.NEW).update(
         state=RemoteCommand.State.SENT, sent_at=timezone.now(), last_error=""
@@ -382,8 +377,7 @@ def send(
                 listing_id=pk,
                 kind=ListingEvent.Kind.SENT,
                 command=command,
-                message=_("Sent to Allegro (command %(id)s).")
-                % {"id": command.command_id},
+                message=Message(texts.PUSH_SENT, id=str(command.command_id)),
             )
             for pk in _listing_ids(command)
         ],
@@ -397,7 +391,7 @@ def _listing_ids(command: RemoteCommand) -> list[int]:
     )
 
 
-def refuse(command: RemoteCommand, message: str, result: InventoryResult) -> None:
+def refuse(command: RemoteCommand, message: Message, result: InventoryResult) -> None:
     now = timezone.now()
     with transaction.atomic():
         RemoteCommand.objects.filter(pk=command.pk).update(
@@ -412,7 +406,7 @@ def refuse(command: RemoteCommand, message: str, result: InventoryResult) -> Non
 
 
 def _events(
-    ids: Iterable[int], kind: str, command: RemoteCommand, message: str
+    ids: Iterable[int], kind: str, command: RemoteCommand, message: Message
 ) -> None:
     ListingEvent.objects.bulk_create(
         [
@@ -518,17 +512,17 @@ def apply_tasks(
         for offer_id in command.offer_ids:
             task = tasks.get(offer_id)
             ok = task is not None and task.status == "SUCCESS"
-            message = "" if ok else _task_message(task)
+            message = Message() if ok else _task_message(task)
             outcomes[offer_id] = {
                 "status": task.status if task else "MISSING",
-                "message": message,
+                "message": str(message),
             }
             listing = listings.get(offer_id)
             if listing is None:
                 continue
             if ok:
                 confirmed.append(listing.pk)
-                text = _("Allegro confirmed quantity %(n)d.") % {"n": value}
+                text = Message(texts.PUSH_CONFIRMED, n=value)
                 kind = ListingEvent.Kind.CONFIRMED
             else:
                 Listing.objects.filter(pk=listing.pk).update(
@@ -537,10 +531,7 @@ def apply_tasks(
                     pushed_at=now,
                 )
                 result.failed += 1
-                text = _("Allegro refused quantity %(n)d: %(why)s") % {
-                    "n": value,
-                    "why": message,
-                }
+                text = Message(texts.PUSH_REFUSED, n=value, why=message)
                 kind = ListingEvent.Kind.FAILED
             events.append(
                 ListingEvent(listing=listing, kind=kind, command=command, message=text)
@@ -556,14 +547,14 @@ def apply_tasks(
         RemoteCommand.objects.filter(pk=command.pk).update(results=outcomes)
 
 
-def _task_message(task: schemas.CommandTask | None) -> str:
+def _task_message(task: schemas.CommandTask | None) -> Message:
     if task is None:
-        return _("Allegro's report does not mention this offer.")
+        return Message(texts.NOT_IN_REPORT)
     for error in task.errors:
         text = error.user_message or error.message
-        if text:
-            return f"{text} ({error.code})" if error.code else text
-    return task.message or task.status
+        if text:  # Allegro's own words, in the language it chose
+            return Message.literal(f"{text} ({error.code})" if error.code else text)
+    return Message.literal(task.message or task.status)
 
 
 # ------------------------------------------------------------ stock changes

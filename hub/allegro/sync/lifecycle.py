@@ -26,6 +26,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hub.allegro import texts
 from hub.allegro.client import AllegroClient
 from hub.allegro.models import Channel, Listing, ListingEvent, PendingAction
 from hub.allegro.sync import lifecycle_send
@@ -40,6 +41,7 @@ from hub.allegro.sync.lifecycle_plan import (
     plan,
 )
 from hub.catalog.stock import available_by_item
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +183,7 @@ def _enter_pending(channel: Channel, now: datetime, result: LifecycleResult) -> 
                 ListingEvent.objects.create(
                     listing=listing,
                     kind=ListingEvent.Kind.PENDING_RELIST,
-                    message=_("Sold out on Allegro: pending relist."),
+                    message=Message(texts.SOLD_OUT_PENDING),
                 )
                 result.entered += changed
 
@@ -243,7 +245,7 @@ def _create(
             duration=planned.duration or "",
         )
         ListingEvent.objects.create(
-            listing=listing, kind=ListingEvent.Kind.PLANNED, message=planned.text()
+            listing=listing, kind=ListingEvent.Kind.PLANNED, message=planned.message()
         )
     result.planned += 1
 
@@ -268,14 +270,16 @@ def _withdraw(action: PendingAction, result: LifecycleResult) -> None:
         ).update(
             state=PendingAction.State.WITHDRAWN,
             finished_at=timezone.now(),
-            message=_("No longer needed: the listing or its stock changed."),
+            message=Message(texts.NO_LONGER_NEEDED),
         )
         if changed:
             ListingEvent.objects.create(
                 listing_id=action.listing_id,
                 kind=ListingEvent.Kind.WITHDRAWN,
-                message=_("Plan withdrawn (%(kind)s): it no longer holds.")
-                % {"kind": action.get_kind_display()},
+                message=Message(
+                    texts.PLAN_WITHDRAWN,
+                    kind=Message(texts.ACTION_KINDS.get(action.kind, action.kind)),
+                ),
             )
             result.withdrawn += changed
 
@@ -296,7 +300,7 @@ def _expire(
             ListingEvent.objects.create(
                 listing=listing,
                 kind=ListingEvent.Kind.LEFT_PENDING,
-                message=planned.text(),
+                message=planned.message(),
             )
             result.expired += changed
 
@@ -335,7 +339,7 @@ def decide(
             finished_at=None if approve else now,
         )
         kind = ListingEvent.Kind.APPROVED if approve else ListingEvent.Kind.REJECTED
-        text = _("Approved.") if approve else _("Rejected: nothing sent.")
+        text = Message(texts.APPROVED if approve else texts.REJECTED)
         ListingEvent.objects.bulk_create(
             ListingEvent(listing_id=listing_id, kind=kind, message=text)
             for _pk, listing_id in ids
@@ -355,9 +359,7 @@ def strike_off(listing: Listing, struck: bool) -> bool:
                 kind=ListingEvent.Kind.STRUCK_OFF
                 if struck
                 else ListingEvent.Kind.RESTORED,
-                message=_("Struck off: it will not be relisted.")
-                if struck
-                else _("Restored: it will be relisted when stock returns."),
+                message=Message(texts.STRUCK_OFF if struck else texts.RESTORED),
             )
     return bool(changed)
 

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from hub.allegro import texts
 from hub.allegro.client import AllegroClient
 from hub.allegro.errors import PermanentError
 from hub.allegro.models import Listing, ListingEvent, PendingAction
 from hub.allegro.sync import lifecycle_send
+from hub.text.message import Message
 
 if TYPE_CHECKING:
     from hub.allegro.sync.lifecycle import LifecycleResult
@@ -51,7 +52,7 @@ def relist_as_new(
         else:
             new_id, status = found
     except PermanentError as exc:
-        lifecycle_send.fail_action(action, exc.user_text(), None, result)
+        lifecycle_send.fail_action(action, exc.user_message(), None, result)
         return
     # Transient errors propagate: the action stays at CREATE and the next pass
     # looks for the offer before trying again.
@@ -135,13 +136,12 @@ def _link(action: PendingAction, old: Listing, new_id: str, status: str) -> None
                 ListingEvent(
                     listing=old,
                     kind=ListingEvent.Kind.RELISTED,
-                    message=_("Relisted as a new offer %(id)s.") % {"id": new_id},
+                    message=Message(texts.RELISTED_AS, id=new_id),
                 ),
                 ListingEvent(
                     listing=new,
                     kind=ListingEvent.Kind.RELISTED,
-                    message=_("Listed again from the ended auction %(id)s.")
-                    % {"id": old.offer_id},
+                    message=Message(texts.LISTED_FROM, id=old.offer_id),
                 ),
             ]
         )

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.utils.formats import date_format
 from django.utils.functional import Promise
-from django.utils.timezone import localtime
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
+
+from hub.allegro import texts
+from hub.text.message import Message, when
 
 # Allegro archives an ended offer 60 days after it ends; after that it cannot be
 # activated again (api-notes §7, TUT-OFFERS; staff in allegro-api#2005).
@@ -90,6 +90,9 @@ class Plan:
 
     def text(self) -> str:
         return describe(self)
+
+    def message(self) -> Message:
+        return plan_message(self)
 
     def label(self) -> str:
         return str(ACTION_LABELS[self.action])
@@ -175,49 +178,21 @@ def _plan_relist(facts: Facts, rules: Rules, now: datetime) -> Plan | None:
     )
 
 
-def _when(value: datetime) -> str:
-    return date_format(localtime(value), "SHORT_DATETIME_FORMAT")
-
-
 def describe(plan: Plan) -> str:
     """The plan's reason in the operator's language."""
+    return str(plan.message())
+
+
+def plan_message(plan: Plan) -> Message:
+    """The plan's reason as a stored message (hub.allegro.texts.PLAN_REASONS):
+    the numbers and the deadline as parameters, shown in the reader's language."""
+    code = texts.PLAN_REASONS.get(plan.reason)
+    if code is None:
+        return Message.literal(plan.reason)
     d = plan.details
-    bidders = ngettext("%(n)d bidder", "%(n)d bidders", d.get("bidders", 0)) % {
-        "n": d.get("bidders", 0)
-    }
-    texts = {
-        "end_listings_off": _(
-            "Out of stock but still live: End Listings is off (available %(a)s)."
-        ),
-        "end_auctions_off": _(
-            "Out of stock but still live: End Auctions is off (available %(a)s)."
-        ),
-        "auction_has_bids": _(
-            "Out of stock but still live: the auction has %(bidders)s and End "
-            "Auctions With Bids is off."
-        ),
-        "out_of_stock": _("Out of stock (available %(a)s)."),
-        "out_of_stock_bids": _(
-            "Out of stock (available %(a)s); the auction has %(bidders)s: ending it "
-            "sells the item to the highest bidder."
-        ),
-        "stock_returned": _(
-            "Stock is back (available %(a)s); it can be relisted until %(deadline)s."
-        ),
-        "stock_returned_auction": _(
-            "Stock is back (available %(a)s); the ended auction is listed again as "
-            "a new offer (possible until %(deadline)s)."
-        ),
-        "archived": _(
-            "More than 60 days since it ended (deadline %(deadline)s): Allegro has "
-            "archived it, so it cannot be relisted."
-        ),
-    }
-    text = texts.get(plan.reason, plan.reason)
-    return text % {
-        "a": d.get("available", ""),
-        "bidders": bidders,
-        "deadline": _when(datetime.fromisoformat(d["deadline"]))
-        if d.get("deadline")
-        else "",
-    }
+    return Message(
+        code,
+        a=d.get("available", ""),
+        bidders=Message(texts.BIDDERS, n=d.get("bidders", 0)),
+        deadline=when(d["deadline"]) if d.get("deadline") else "",
+    )

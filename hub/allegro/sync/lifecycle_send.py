@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
 
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.allegro.client import MAX_OFFERS_PER_COMMAND, AllegroClient
 from hub.allegro.errors import AllegroError, PermanentError
 from hub.allegro.models import (
@@ -38,6 +37,7 @@ from hub.allegro.models import (
     RemoteCommand,
 )
 from hub.allegro.sync import lifecycle_new
+from hub.text.message import Message, when
 
 if TYPE_CHECKING:
     from hub.allegro.sync.lifecycle import LifecycleResult
@@ -164,35 +164,34 @@ def _send(
     except PermanentError as exc:
         # Refused as a whole (e.g. a schedule already in the past): every plan
         # in it fails with Allegro's words; nothing was applied.
-        _finish_command(command, RemoteCommand.State.FAILED, exc.user_text())
-        _fail_actions(command, exc.user_text(), result)
+        _finish_command(command, RemoteCommand.State.FAILED, exc.user_message())
+        _fail_actions(command, exc.user_message(), result)
         return
     except AllegroError as exc:
         # Transient: kept NEW, resent with the same id on the next pass.
-        command.last_error = exc.user_text()
+        command.last_error = exc.user_message()
         command.save(update_fields=["attempts", "last_error"])
         raise
     command.state = RemoteCommand.State.SENT
     command.sent_at = timezone.now()
-    command.last_error = ""
+    command.last_error = Message()
     command.save(update_fields=["attempts", "state", "sent_at", "last_error"])
     _events(command, ListingEvent.Kind.SENT, _describe_command(command))
     result.sent += 1
 
 
-def _describe_command(command: RemoteCommand) -> str:
+def _describe_command(command: RemoteCommand) -> Message:
     p = command.payload
     if command.kind == RemoteCommand.Kind.RELIST_QUANTITY:
-        return _("Sent: set the quantity to %(n)s.") % {"n": p["value"]}
+        return Message(texts.SENT_QUANTITY, n=p["value"])
     if command.kind == RemoteCommand.Kind.MODIFICATION:
-        return _("Sent: set the duration to %(d)s.") % {
-            "d": p["duration"] or _("until sold out")
-        }
+        duration = p["duration"] or Message(texts.UNTIL_SOLD_OUT)
+        return Message(texts.SENT_DURATION, d=duration)
     if p["action"] == "END":
-        return _("Sent: end the listing.")
+        return Message(texts.SENT_END)
     if p.get("scheduledFor"):
-        return _("Sent: activate at %(when)s.") % {"when": p["scheduledFor"]}
-    return _("Sent: activate now.")
+        return Message(texts.SENT_ACTIVATE_AT, when=when(p["scheduledFor"]))
+    return Message(texts.SENT_ACTIVATE)
 
 
 # ------------------------------------------------------------- follow up
@@ -236,14 +235,14 @@ def _read(
     ) < set(command.offer_ids):
         return False  # not every offer accounted for yet
     command.results = {
-        offer_id: {"status": task.status, "message": _task_message(task)}
+        offer_id: {"status": task.status, "message": str(_task_message(task))}
         for offer_id, task in outcome.items()
     }
     next_step: list[PendingAction] = []
     # One transaction: the report, every plan's outcome and the next commands
     # (stored, not yet sent) — a crash leaves all of it or none of it.
     with transaction.atomic():
-        _finish_command(command, RemoteCommand.State.DONE, "")
+        _finish_command(command, RemoteCommand.State.DONE, Message())
         actions = PendingAction.objects.filter(
             command=command, state=State.RUNNING
         ).select_related("listing", "channel")
@@ -258,9 +257,10 @@ def _read(
     return True
 
 
-def _task_message(task: schemas.CommandTask) -> str:
-    texts = [e.user_message or e.message or e.code for e in task.errors]
-    return "; ".join(t for t in texts if t) or (task.message or "")
+def _task_message(task: schemas.CommandTask) -> Message:
+    """Allegro's own words about one offer (in the language it chose)."""
+    words = [e.user_message or e.message or e.code for e in task.errors]
+    return Message.literal("; ".join(t for t in words if t) or (task.message or ""))
 
 
 def _step_done(
@@ -272,11 +272,15 @@ def _step_done(
     now = timezone.now()
     if action.step == Step.QUANTITY:
         Listing.objects.filter(pk=listing.pk).update(known_quantity=action.quantity)
-        record_event(listing, ListingEvent.Kind.CONFIRMED, _("Quantity set."), command)
+        record_event(
+            listing, ListingEvent.Kind.CONFIRMED, Message(texts.QUANTITY_SET), command
+        )
         action.step = Step.DURATION
         return True
     if action.step == Step.DURATION:
-        record_event(listing, ListingEvent.Kind.CONFIRMED, _("Duration set."), command)
+        record_event(
+            listing, ListingEvent.Kind.CONFIRMED, Message(texts.DURATION_SET), command
+        )
         action.step = Step.ACTIVATE
         return True
     if action.step == Step.END:
@@ -290,7 +294,7 @@ def _step_done(
         record_event(
             listing,
             ListingEvent.Kind.CONFIRMED,
-            _("Ended by the hub: pending relist."),
+            Message(texts.ENDED_PENDING),
             command,
         )
         result.ended += 1
@@ -303,17 +307,19 @@ def _step_done(
             relist_pending_since=None,
             relist_struck_off=False,
         )
-        record_event(listing, ListingEvent.Kind.RELISTED, _("Relisted."), command)
+        record_event(
+            listing, ListingEvent.Kind.RELISTED, Message(texts.RELISTED), command
+        )
         result.relisted += 1
     PendingAction.objects.filter(pk=action.pk).update(
-        state=State.DONE, finished_at=now, message=""
+        state=State.DONE, finished_at=now, message=Message()
     )
     return False
 
 
 def fail_action(
     action: PendingAction,
-    message: str,
+    message: Message,
     command: RemoteCommand | None,
     result: LifecycleResult,
 ) -> None:
@@ -323,21 +329,21 @@ def fail_action(
     record_event(
         action.listing,
         ListingEvent.Kind.FAILED,
-        _("Refused by Allegro: %(text)s") % {"text": message},
+        Message(texts.REFUSED_BY_ALLEGRO, text=message),
         command,
     )
     result.failed += 1
 
 
 def _fail_actions(
-    command: RemoteCommand, message: str, result: LifecycleResult
+    command: RemoteCommand, message: Message, result: LifecycleResult
 ) -> None:
     actions = PendingAction.objects.filter(command=command, state=State.RUNNING)
     for action in actions.select_related("listing"):
         fail_action(action, message, command, result)
 
 
-def _finish_command(command: RemoteCommand, state: str, error: str) -> None:
+def _finish_command(command: RemoteCommand, state: str, error: Message) -> None:
     command.state = state
     command.completed_at = timezone.now()
     command.last_error = error
@@ -347,14 +353,14 @@ def _finish_command(command: RemoteCommand, state: str, error: str) -> None:
 
 
 def record_event(
-    listing: Listing, kind: str, message: str, command: RemoteCommand | None = None
+    listing: Listing, kind: str, message: Message, command: RemoteCommand | None = None
 ) -> None:
     ListingEvent.objects.create(
         listing=listing, kind=kind, message=message, command=command
     )
 
 
-def _events(command: RemoteCommand, kind: str, message: str) -> None:
+def _events(command: RemoteCommand, kind: str, message: Message) -> None:
     listing_ids = PendingAction.objects.filter(command=command).values_list(
         "listing_id", flat=True
     )

@@ -32,12 +32,13 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hub.allegro import schemas
+from hub.allegro import schemas, texts
 from hub.allegro.client import AllegroClient
 from hub.allegro.models import Channel, Listing, ListingEvent, SyncCursor
 from hub.catalog.models import StockItem
 from hub.orders.linking import link_lines_of_offer
 from hub.orders.models import Order, OrderLine
+from hub.text.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ def _archive(listings: QuerySet[Listing], offer_ids: Iterable[str]) -> int:
             ListingEvent(
                 listing_id=pk,
                 kind=ListingEvent.Kind.CHANGED,
-                message=_("No longer on Allegro (archived)."),
+                message=Message(texts.ARCHIVED),
             )
             for pk in ids
         ],
@@ -305,7 +306,7 @@ def upsert_offers(
                 ListingEvent(
                     listing=listing,
                     kind=ListingEvent.Kind.CHANGED,
-                    message="; ".join(notes),
+                    message=Message(texts.CHANGED, changes=notes),
                     created_at=now,
                 )
             )
@@ -321,20 +322,19 @@ def _apply(
     offer: schemas.OfferListItem,
     ended_by: dict[str, str] | None,
     now: datetime,
-) -> list[str]:
+) -> list[Message]:
     """Copy the offer onto the listing; what changed, for its timeline."""
     notes = []
     status = offer.status or ""
     if listing.pk and status != listing.status:
-        notes.append(
-            _("status %(old)s → %(new)s") % {"old": listing.status, "new": status}
-        )
+        notes.append(Message(texts.STATUS_CHANGED, old=listing.status, new=status))
     quantity = offer.available
     old = listing.known_quantity
     if listing.pk and quantity != old:
         notes.append(
-            _("quantity on Allegro %(old)s → %(new)s")
-            % {"old": "—" if old is None else old, "new": quantity}
+            Message(
+                texts.QUANTITY_CHANGED, old="—" if old is None else old, new=quantity
+            )
         )
         # Lowered on Allegro's side (a sale, a hand edit), not by our push.
         ours = (
@@ -402,8 +402,7 @@ def auto_link(channel: Channel) -> list[tuple[str, int]]:
                     ListingEvent(
                         listing_id=pk,
                         kind=ListingEvent.Kind.LINKED,
-                        message=_("Linked to %(sku)s: its external id is that SKU.")
-                        % {"sku": sku},
+                        message=Message(texts.LINKED_BY_SKU, sku=sku),
                     )
                 )
             ListingEvent.objects.bulk_create(events, batch_size=SAVE_BATCH)
@@ -440,13 +439,10 @@ def set_link(listing: Listing, item: StockItem | None, who: str = "") -> None:
             update_fields=["stock_item", "link_method", "target", "updated_at"]
         )
         if item is None:
-            message = _("Unlinked by hand (%(who)s).") % {"who": who or "-"}
+            message = Message(texts.UNLINKED_BY_HAND, who=who or "-")
             kind = ListingEvent.Kind.UNLINKED
         else:
-            message = _("Linked by hand to %(sku)s (%(who)s).") % {
-                "sku": item.sku,
-                "who": who or "-",
-            }
+            message = Message(texts.LINKED_BY_HAND, sku=item.sku, who=who or "-")
             kind = ListingEvent.Kind.LINKED
         ListingEvent.objects.create(listing=listing, kind=kind, message=message)
     if item is not None:

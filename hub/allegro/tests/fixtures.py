@@ -115,6 +115,7 @@ def instant_retries(retry_sleeps: list[float]) -> dict[str, Any]:
     return {
         "sleep": retry_sleeps.append,
         "jitter": lambda: 0.0,
+        "clock": clock,
         # A private budget per test, so tests never wait on each other's requests.
         "limiter": LocalLimiter(
             settings.ALLEGRO_REQUESTS_PER_MINUTE, clock=clock, sleep=retry_sleeps.append

@@ -22,7 +22,7 @@ from hub.allegro.errors import (
 from hub.allegro.http import backoff_delay
 from hub.allegro.limiter import LocalLimiter
 from hub.allegro.models import Channel
-from hub.allegro.tests.fixtures import make_channel, make_emulator
+from hub.allegro.tests.fixtures import HubEmulator, make_channel, make_emulator
 
 pytestmark = pytest.mark.django_db
 
@@ -302,15 +302,15 @@ def test_no_auth_client_classifies_401_as_auth_revoked(emulator):
     assert caught.value.errors[0].code == "unauthorized"  # type: ignore[attr-defined]
 
 
-def test_real_429_block_is_waited_out_without_retry_after(db):
-    """The emulator's own limit (not an injected fault): 429 without Retry-After
-    blocks the Client ID for a minute (api-notes §9). The client waits the whole
-    minute once and then succeeds; waiting less would earn another 429."""
-    emulator = make_emulator(EmulatorConfig(rate_limit_per_minute=3))
+def client_on_emulator_time(
+    emulator: HubEmulator, per_minute: int
+) -> tuple[AllegroClient, list[float]]:
+    """A client of a new channel whose sleeps pass on the emulator's clock too,
+    and the delays it slept."""
     channel = make_channel(emulator)
     slept: list[float] = []
 
-    def sleep(seconds: float) -> None:  # time passes on the emulator too
+    def sleep(seconds: float) -> None:
         slept.append(seconds)
         emulator.clock.advance(seconds=seconds)
 
@@ -319,8 +319,18 @@ def test_real_429_block_is_waited_out_without_retry_after(db):
         transport=emulator.transport,
         sleep=sleep,
         jitter=lambda: 0.0,
-        limiter=LocalLimiter(100, clock=lambda: sum(slept), sleep=sleep),
+        clock=lambda: sum(slept),
+        limiter=LocalLimiter(per_minute, clock=lambda: sum(slept), sleep=sleep),
     )
+    return client, slept
+
+
+def test_real_429_block_is_waited_out_without_retry_after(db):
+    """The emulator's own limit (not an injected fault): 429 without Retry-After
+    blocks the Client ID for a minute (api-notes §9). The client waits the whole
+    minute once and then succeeds; waiting less would earn another 429."""
+    emulator = make_emulator(EmulatorConfig(rate_limit_per_minute=3))
+    client, slept = client_on_emulator_time(emulator, per_minute=100)
 
     logins = [client.me().login for _ in range(4)]
 
@@ -366,3 +376,39 @@ def test_token_endpoint_429_holds_only_that_channels_refresh(
     # the next sync refreshes again
     assert client.me().login == emulator.seller_login
     assert emulator.count("POST", "/auth/oauth/token") == 2
+
+
+def test_a_burst_of_shipments_is_spaced_under_allegros_50_per_second(db):
+    """Shipments have a limit of their own, 50 requests/second per seller
+    (api-notes §4.1): 120 tracking numbers in one pass are spaced, none earns a
+    429, and a small burst is not slowed at all."""
+    emulator = make_emulator(EmulatorConfig(shipments_rate_per_second=50))
+    client, slept = client_on_emulator_time(emulator, per_minute=9000)
+    offer = emulator.add_offer(emulator.seller_id, "Kubek", quantity=500)
+    forms = [emulator.purchase(offer) for _ in range(120)]
+    emulator.clear_requests()
+
+    for n, form in enumerate(forms):
+        client.create_shipment(form, carrier_id="DPD", waybill=f"1234567890{n:03}")
+        if n == 39:
+            assert slept == []  # the first 40 of a second go at once
+
+    statuses = [r["status"] for r in emulator.requests]
+    assert statuses == [201] * 120
+    assert sum(slept) == pytest.approx(2.0)  # 40 a second: two more seconds
+
+
+def test_a_shipments_429_waits_a_second_and_holds_nothing_else(
+    allegro_client, emulator, retry_sleeps, instant_retries
+):
+    """A 429 from the shipments endpoint is that endpoint's own limit: the
+    POST is retried a second later, and the Client ID is not held for a minute."""
+    form_id = emulator.purchase(emulator.add_offer(emulator.seller_id, "Kubek"))
+    emulator.add_fault("/shipments$", "429", method="POST")
+
+    allegro_client.create_shipment(form_id, carrier_id="DPD", waybill="1234567890123")
+    allegro_client.me()
+
+    assert retry_sleeps == [1.0]
+    assert emulator.count("POST", "/order/checkout-forms/{id}/shipments") == 2
+    assert instant_retries["limiter"].acquire(emulator.client_id) == 0.0

@@ -347,7 +347,7 @@ def test_day_59_relists_day_61_leaves_pending(channel, allegro_client, emulator)
     day61.refresh_from_db()
     assert day61.relist_pending_since is None
     assert events(day61) == ["LEFT_PENDING"]
-    assert "60 days" in ListingEvent.objects.get(listing=day61).message
+    assert "60 days" in str(ListingEvent.objects.get(listing=day61).message)
     assert result.expired == 1
 
 
@@ -362,7 +362,7 @@ def test_refused_activation_fails_the_plan_and_keeps_it_pending(
 
     action = PendingAction.objects.get()
     assert action.state == State.FAILED
-    assert "not found" in action.message.lower()
+    assert "not found" in str(action.message).lower()
     assert result.failed == 1
     assert sent(emulator, PUB) == []  # step 1 failed: nothing activated
     listing.refresh_from_db()

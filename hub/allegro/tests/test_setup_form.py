@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django import forms
 from django.db.models import ProtectedError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hub.allegro.forms import ChannelForm
 from hub.allegro.models import Channel
@@ -369,3 +370,32 @@ def test_disconnect_bumps_token_version_past_a_refresh_saved_meanwhile() -> None
     assert channel.token_version == 6
     assert saved.token_version == 6
     assert not channel.is_connected
+
+
+def currency_choices(form: ChannelForm) -> list[tuple[str, str]]:
+    field = form.fields["default_currency"]
+    assert isinstance(field, forms.ChoiceField)
+    choices: list[tuple[str, str]] = list(field.choices)  # type: ignore[arg-type]
+    return [(str(code), str(label)) for code, label in choices]
+
+
+def test_default_currency_is_a_choice_of_the_marketplaces_currencies():
+    codes = [code for code, _label in currency_choices(ChannelForm())]
+    assert codes == ["", "PLN", "CZK", "EUR", "HUF"]
+    with translation.override("pl"):
+        labels = dict(currency_choices(ChannelForm()))
+    assert labels["PLN"] == "PLN — złoty polski"
+    assert labels[""] == "Waluta serwisu"
+    assert list(errors_of(valid_data(default_currency="USD"))) == ["default_currency"]
+
+
+def test_a_currency_stored_before_the_list_keeps_working():
+    """Any three letters were allowed before: such a channel still saves, and
+    its code is on offer on its own screen only."""
+    old = Channel.objects.create(name="Old", client_id="app-id", default_currency="USD")
+    form = ChannelForm(valid_data(name="Old", default_currency="USD"), instance=old)
+    assert "USD" in [code for code, _label in currency_choices(form)]
+    assert form.is_valid(), form.errors
+    assert form.save().default_currency == "USD"
+    new = valid_data(name="New", default_currency="USD")
+    assert list(errors_of(new)) == ["default_currency"]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from hub.allegro.client import AllegroClient
 from hub.allegro.errors import TransientError
@@ -17,6 +17,7 @@ from hub.allegro.sync.orders import sync_orders
 from hub.allegro.tests.fixtures import HubEmulator
 from hub.catalog import stock
 from hub.catalog.models import Location, StockItem
+from hub.text.message import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -130,11 +131,13 @@ def test_timeline_says_why_what_was_sent_and_what_allegro_answered(
     command = RemoteCommand.objects.get()
     events = list(ListingEvent.objects.filter(listing=listing))
     assert [e.kind for e in events] == ["LINKED", "DECIDED", "SENT", "CONFIRMED"]
-    assert events[1].message == (
+    assert str(events[1].message) == (
         f"Available 5 at all locations, Allegro shows 2: set it to 5 "
         f"(command {command.command_id})."
     )
-    assert events[3].message == "Allegro confirmed quantity 5."
+    assert events[3].message == Message("inventory.confirmed", n=5)  # a code
+    with translation.override("pl"):
+        assert str(events[3].message) == "Allegro potwierdziło ilość 5."
     assert {e.command_id for e in events[1:]} == {command.pk}
     assert command.results == {offer: {"status": "SUCCESS", "message": ""}}
 
@@ -250,7 +253,10 @@ def test_refused_offer_keeps_allegros_message_and_is_retried_later(
     assert report_reads(emulator) == ["summary", "tasks"]
     gone.refresh_from_db()
     assert gone.push_state == "FAILED"
-    assert gone.push_message == "Offer not found (OfferNotFoundException)"
+    # Allegro's own words, kept as they came.
+    assert gone.push_message == Message.literal(
+        "Offer not found (OfferNotFoundException)"
+    )
     assert gone.known_quantity == 1  # not assumed
     assert Listing.objects.get(offer_id=good).known_quantity == 5
     assert push(channel, allegro_client).pushed == 0  # not asked again at once

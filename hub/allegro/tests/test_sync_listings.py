@@ -68,7 +68,7 @@ def test_journal_brings_sales_and_hand_changes_made_on_allegro(
     sync_listings(channel.pk, allegro_client)
     found = listing(offer)
     assert (found.status, found.ended_by) == ("ENDED", "USER")
-    history = [e.message for e in ListingEvent.objects.filter(listing=found)]
+    history = [str(e.message) for e in ListingEvent.objects.filter(listing=found)]
     assert history == [
         "quantity on Allegro 5 → 3",
         "status ACTIVE → ENDED",

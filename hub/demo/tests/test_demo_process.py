@@ -36,7 +36,9 @@ print(json.dumps({
     ),
     "plans": sorted(
         (a.kind, a.state, a.listing.external_id)
-        for a in PendingAction.objects.select_related("listing")
+        for a in PendingAction.objects.select_related("listing").filter(
+            state__in=PendingAction.OPEN_STATES
+        )
     ),
     "confirmed": sum(
         r.counts.get("confirmed", 0) for r in FlowRun.objects.filter(flow="inventory")
@@ -99,6 +101,8 @@ def test_the_demo_syncs_through_the_embedded_runner_and_stops_cleanly(
     # The story: the powerbank sold out in the hub is planned to end; the
     # thermos's last two sell, Allegro ends it, the delivery comes, a relist is
     # planned. Both wait for the seller; stock went to Allegro and was confirmed.
+    # (An end the lifecycle planned for the thermos before Allegro's end reached
+    # the hub is withdrawn once the delivery comes: only open plans count.)
     expected = [
         ["END", "WAITING", "DEMO-011"],
         ["RELIST", "WAITING", "DEMO-008"],

@@ -15,6 +15,7 @@ from hub.allegro.tests.fixtures import HubEmulator, make_channel
 from hub.jobs import schedule
 from hub.jobs.models import FlowRun, FlowState
 from hub.jobs.registry import Flow, FlowResult, get_flow
+from hub.text.message import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -172,9 +173,12 @@ def test_success_runs_again_after_the_interval_and_clears_failures(
 
     row = state(channel)
     assert row.due_at == done + timedelta(seconds=120)
-    assert (row.failures, row.last_error, row.last_error_at) == (0, "", None)
+    assert (row.failures, row.last_error, row.last_error_at) == (0, Message(), None)
     assert row.last_success_at == now
     assert (row.lease_owner, row.lease_until) == ("", None)
+
+
+DOWN = Message("allegro.transient", what="503")
 
 
 def test_failures_back_off_doubling_up_to_half_an_hour(channel: Channel):
@@ -185,12 +189,12 @@ def test_failures_back_off_doubling_up_to_half_an_hour(channel: Channel):
         row = state(channel)
         claim = schedule.claim(row, ORDERS, row.due_at)
         assert claim is not None
-        assert schedule.finish_failed(claim, row.due_at, "Allegro is down")
+        assert schedule.finish_failed(claim, row.due_at, DOWN)
         delays.append((state(channel).due_at - row.due_at).total_seconds())
 
     assert delays == [15, 30, 60, 120, 240, 480, 960, 1800, 1800]
     row = state(channel)
-    assert (row.failures, row.last_error) == (9, "Allegro is down")
+    assert (row.failures, row.last_error) == (9, DOWN)
     assert row.last_success_at is None
 
 
@@ -200,7 +204,7 @@ def test_a_429_waits_at_least_what_allegro_asked(channel: Channel):
     claim = schedule.claim(state(channel), ORDERS, now)
     assert claim is not None
 
-    schedule.finish_failed(claim, now, "429", retry_after=90)
+    schedule.finish_failed(claim, now, Message.literal("429"), retry_after=90)
 
     assert state(channel).due_at == now + timedelta(seconds=90)
 

@@ -311,6 +311,10 @@ def test_a_partly_dispatched_order_cancelled_needs_action_and_frees_the_rest(
     assert other.state == Dispatch.State.NOT_SENT  # another order: untouched
     assert Allocation.objects.count() == 0  # the line still here is released
     assert stock.on_hand(mug, warehouse) == 6  # what left stays gone
+    cancelled = OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.CANCELLED)
+    assert [e.message for e in cancelled] == [
+        Message(texts.CANCELLED_AFTER_DISPATCH)
+    ]  # a parcel to stop, not just "cancelled"
 
 
 def test_allocation_arithmetic_across_orders(warehouse: Location, mug: StockItem):

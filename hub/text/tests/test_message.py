@@ -15,7 +15,7 @@ from hub.orders.models import ImportProblem, Order, OrderEvent
 from hub.text import actor
 from hub.text.formats import format_day, format_money, format_when
 from hub.text.legacy import parse
-from hub.text.message import Message, labels, money, status
+from hub.text.message import Message, labels, money, status, when
 
 NBSP = "\u00a0"
 
@@ -152,3 +152,55 @@ def test_old_english_texts_map_to_codes_and_the_rest_stays_literal():
             "trace": "t-1",
         },
     }
+
+
+def test_a_parameter_used_twice_in_an_old_text_must_be_the_same_text():
+    from importlib import import_module
+
+    allegro = import_module("hub.allegro.migrations.0008_stored_messages")
+    text = (
+        "These tokens are for the Allegro account anna, but this channel belongs "
+        "to shop. Sign in as shop, or add a new channel for anna. The new tokens "
+        "were not kept."
+    )
+    assert parse(text, allegro.PATTERNS) == {
+        "code": "allegro.other_account",
+        "params": {"login": "anna", "old": "shop"},
+    }
+    odd = text.replace("Sign in as shop", "Sign in as bob")
+    assert parse(odd, allegro.PATTERNS) == {"text": odd}
+
+
+def test_a_moment_and_a_list_of_messages_as_parameters(settings):
+    """when(): a moment in the reader's time format, not the writer's; a list
+    of messages: each in the reader's language, joined."""
+    settings.TIME_ZONE = "Europe/Warsaw"
+    moment = datetime(2026, 12, 30, 9, 0, tzinfo=UTC)
+    message = Message(allegro_texts.SENT_ACTIVATE_AT, when=when(moment))
+    assert message.to_json()["params"] == {
+        "when": {"$": "when", "at": "2026-12-30T09:00:00+00:00"}
+    }
+    with translation.override("pl"):
+        assert str(message) == "Wysłano: aktywuj o 30.12.2026, 10:00."
+    with translation.override("en"):
+        assert str(message) == "Sent: activate at 30 Dec 2026, 10:00."
+    changed = Message(
+        allegro_texts.CHANGED,
+        changes=[
+            Message(allegro_texts.STATUS_CHANGED, old="ACTIVE", new="ENDED"),
+            Message(allegro_texts.QUANTITY_CHANGED, old=5, new=3),
+        ],
+    )
+    assert Message.coerce(changed.to_json()) == changed  # stored as plain JSON
+    with translation.override("pl"):
+        assert str(changed).startswith("status ACTIVE → ENDED, ")
+
+
+def test_listing_statuses_in_words_with_the_raw_status_as_tooltip():
+    from hub.web.templatetags.hub_formats import listing_status
+
+    with translation.override("pl"):
+        html = listing_status("ENDED")
+    assert html == ('<span class="status status-ended" title="ENDED">Zakończona</span>')
+    assert listing_status("SOMETHING_NEW").endswith(">SOMETHING_NEW</span>")
+    assert listing_status("") == "—"

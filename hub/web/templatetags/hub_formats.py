@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext_lazy
 
+from hub.allegro.status import LISTING_STATUSES
 from hub.orders.texts import status_words
 from hub.text import formats
 
@@ -54,6 +55,17 @@ def channel_status(raw: str) -> SafeString:
         raw.lower(),
         raw,
         status_words(raw),
+    )
+
+
+@register.simple_tag
+def listing_status(raw: str) -> SafeString:
+    """An offer's status in words, the raw code as a tooltip."""
+    if not raw:
+        return mark_safe("—")
+    words = LISTING_STATUSES.get(raw, raw)
+    return format_html(
+        '<span class="status status-{}" title="{}">{}</span>', raw.lower(), raw, words
     )
 
 

@@ -17,6 +17,7 @@ from hub.catalog import stock
 from hub.catalog.models import StockItem
 from hub.jobs.models import FlowState
 from hub.orders.models import Dispatch, Order
+from hub.text.message import Message
 from hub.web import dashboard
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +135,11 @@ def test_channel_health_lines(shop: dict[str, Any]):
 
     assert alpha.channel == shop["importing"]
     orders = alpha.flows[0]
-    assert (orders.name, orders.last_success_at, orders.error) == ("orders", SYNCED, "")
+    assert (orders.name, orders.last_success_at, orders.error) == (
+        "orders",
+        SYNCED,
+        Message(),
+    )
     assert orders.stale  # SYNCED is in the past: more than 10 minutes ago
     progress = alpha.status.progress
     assert progress is not None
@@ -145,7 +150,7 @@ def test_channel_health_lines(shop: dict[str, Any]):
     assert beta.status.needs_reconnect
     orders = beta.flows[0]
     assert orders.last_success_at == SYNCED - timedelta(days=1)
-    assert orders.error.startswith("Allegro rejected the refresh token")
+    assert str(orders.error).startswith("Allegro rejected the refresh token")
     assert orders.failures == 3
     assert beta.status.progress is None
     assert beta.problems == [orders]

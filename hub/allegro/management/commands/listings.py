@@ -31,7 +31,7 @@ def listing_data(listing: Listing) -> dict[str, Any]:
         "out_of_stock_live": listing.out_of_stock_live,
         "push_state": listing.push_state,
         "push_value": listing.push_value,
-        "push_message": listing.push_message,
+        "push_message": str(listing.push_message),
         "pushed_at": listing.pushed_at.isoformat() if listing.pushed_at else None,
     }
 
