@@ -78,8 +78,15 @@ def overflow(page: Any) -> int:
     return int(page.evaluate(f"{root}.scrollWidth - {root}.clientWidth"))
 
 
+def big_csv(tmp_path: Any) -> str:
+    path = tmp_path / "big.csv"
+    rows = [f"BIG-{n:05d};{LONG[:60]};{n % 5}" for n in range(8000)]
+    path.write_text("sku;title;on_hand\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
 def test_every_page_fits_a_phone(
-    live_server: Any, browser: Any, django_user_model: Any
+    live_server: Any, browser: Any, django_user_model: Any, tmp_path: Any
 ) -> None:
     urls = pages(live_server)
     context = browser.new_context(viewport=PHONE, locale="pl-PL")
@@ -101,6 +108,13 @@ def test_every_page_fits_a_phone(
             if overflow(page) > 0:
                 too_wide[url] = overflow(page)
         assert too_wide == {}
+
+        # A large CSV import's streamed progress page, and its outcome, fit too.
+        page.goto(f"{live_server.url}/inventory/import/")
+        page.set_input_files("#id_file", big_csv(tmp_path))
+        page.click("form.card button[type=submit]")
+        page.wait_for_selector("#import-done", timeout=120_000)
+        assert overflow(page) == 0
 
         # The menu is folded away, and opens to show every link and Log out.
         page.goto(f"{live_server.url}/orders/")
