@@ -1,16 +1,19 @@
 """Many rows in one statement, on SQLite and PostgreSQL, without the ORM's
 per-value SQL compiling (which was most of a page's saving time).
 
-- ``insert_rows``: ``INSERT … VALUES (…), (…) RETURNING id, <key>``; the new
-  ids are matched to the objects by a unique key, not by position.
-- ``update_rows``: ``WITH v (c0, c1, …) AS (VALUES …) UPDATE t SET a = v.c1, …
-  FROM v WHERE t.id = v.c0`` (SQLite from 3.33). Django's ``bulk_update`` (one
-  CASE per column) was measured slower than saving row by row.
+- ``insert_rows``: ``INSERT … <rows> RETURNING id, <key>``; the new ids are
+  matched to the objects by a unique key, not by position.
+- ``update_rows``: ``UPDATE t SET a = v.c1, … FROM <rows> AS v WHERE t.id =
+  v.c0`` (SQLite from 3.33, there as ``WITH v AS (VALUES …)``). Django's
+  ``bulk_update`` (one CASE per column) was measured slower than saving row by
+  row.
 
-Values are prepared as Django's own statements would (``pre_save``, then
-``get_db_prep_save``; plain text, numbers and booleans go as they are). On
-PostgreSQL every updated column is cast to its type, because a VALUES list
-types a column from its values (a JSON text would not become jsonb by itself).
+<rows> is ``VALUES (…), (…)`` on SQLite and, on PostgreSQL, ``unnest`` of one
+typed array per column: the driver binds parameters on the client, parsing and
+quoting each one, which made one parameter per value slower there than the
+saving itself. Values are prepared as Django's own statements would
+(``pre_save``, then ``get_db_prep_save``; plain text, numbers and booleans go
+as they are).
 """
 
 from __future__ import annotations
@@ -51,15 +54,11 @@ def insert_rows(
     back = ", ".join(quote(f.column) for f in [pk, *keys])
     returning = f" RETURNING {back}" if key is not None else ""
     prepare = [_preparer(f, add=True) for f in fields]
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     chunk = max(1, _max_params() // len(fields))
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        params = [p(row) for row in part for p in prepare]
-        sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-            f"VALUES {', '.join([row_sql] * len(part))}{returning}"
-        )
+        source, params = _source(fields, part, prepare)
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {source}{returning}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             returned = cursor.fetchall() if key is not None else []
@@ -84,26 +83,41 @@ def update_rows(
     table = quote(meta.db_table)
     names = ", ".join(f"c{i}" for i in range(len(fields) + 1))
     sets = ", ".join(
-        f"{quote(field.column)} = {_cast(field, f'v.c{i + 1}')}"
-        for i, field in enumerate(fields)
+        f"{quote(field.column)} = v.c{i + 1}" for i, field in enumerate(fields)
     )
-    prepare = [_preparer(f, add=False) for f in fields]
-    per_row = len(fields) + 1
-    row_sql = "(" + ", ".join(["%s"] * per_row) + ")"
-    chunk = max(1, _max_params() // per_row)
+    prepare = [_key_of, *(_preparer(f, add=False) for f in fields)]
+    chunk = max(1, _max_params() // (len(fields) + 1))
     for start in range(0, len(rows), chunk):
         part = rows[start : start + chunk]
-        params: list[Any] = []
-        for row in part:
-            params.append(row.pk)
-            params.extend(p(row) for p in prepare)
-        sql = (
-            f"WITH v ({names}) AS (VALUES {', '.join([row_sql] * len(part))}) "
-            f"UPDATE {table} SET {sets} FROM v "
-            f"WHERE {table}.{quote(pk.column)} = {_cast(pk, 'v.c0')}"
-        )
+        source, params = _source([pk, *fields], part, prepare)
+        if connection.vendor == "postgresql":
+            sql = f"UPDATE {table} SET {sets} FROM {source} AS v ({names})"
+        else:
+            sql = f"WITH v ({names}) AS ({source}) UPDATE {table} SET {sets} FROM v"
+        sql += f" WHERE {table}.{quote(pk.column)} = v.c0"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+def _key_of(row: models.Model) -> Any:
+    return row.pk
+
+
+def _source(
+    fields: list[Any],
+    rows: Sequence[models.Model],
+    prepare: list[Callable[[models.Model], Any]],
+) -> tuple[str, list[Any]]:
+    """The rows as a table: ``VALUES (…), (…)`` on SQLite; on PostgreSQL
+    ``unnest`` of one typed array per column (a few parameters instead of one
+    per value, which the driver would otherwise parse and quote one by one)."""
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+        columns = [[p(row) for row in rows] for p in prepare]
+        return f"(SELECT * FROM unnest({arrays}))", columns
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [p(row) for row in rows for p in prepare]
+    return f"VALUES {', '.join([row_sql] * len(rows))}", params
 
 
 def _preparer(field: Any, *, add: bool) -> Callable[[models.Model], Any]:
@@ -134,12 +148,6 @@ def _utc_text_datetimes(database: Any, field: Any) -> bool:
         and settings.USE_TZ
         and database.timezone_name == "UTC"
     )
-
-
-def _cast(field: Any, value: str) -> str:
-    if connection.vendor != "postgresql":
-        return value  # SQLite: the column's affinity converts, as in any UPDATE
-    return f"CAST({value} AS {field.cast_db_type(connection)})"
 
 
 def _max_params() -> int:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -26,7 +26,7 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from hub.catalog import csvio
-from hub.catalog.rows import STEP_NAMES, RowsInvalid, percent
+from hub.catalog.rows import STEP_NAMES, ApplyResult, RowsInvalid, Step, percent
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,22 @@ def _pieces(
 ) -> Iterator[str]:
     with override(language):
         yield head
-        yield from _progress_and_outcome(data, actor)
+        yield from progress_and_outcome(data, actor)
         yield tail
 
 
-def _progress_and_outcome(data: bytes, actor: str) -> Iterator[str]:
+def progress_and_outcome(data: bytes, actor: str) -> Generator[str, None, None]:
+    """The page's middle: a script per step, then the outcome's HTML."""
     steps = csvio.importing(data, actor)
+    try:
+        yield from _run(steps)
+    finally:
+        # A browser gone mid-way closes the stream: end the import's transaction
+        # now (rolled back), not whenever the generator is collected.
+        steps.close()
+
+
+def _run(steps: Generator[Step, None, ApplyResult]) -> Iterator[str]:
     sent = 0.0
     try:
         while True:

@@ -313,8 +313,9 @@ def existing_items(skus: Iterable[str]) -> dict[str, StockItem]:
     """The items with these SKUs in any case, keyed by the SKU as asked for."""
     wanted = sorted(set(skus))
     by_folded: dict[str, StockItem] = {}
-    for start in range(0, len(wanted), 500):
-        folded = sorted({sku.lower() for sku in wanted[start : start + 500]})
+    chunk = stock.read_chunk()
+    for start in range(0, len(wanted), chunk):
+        folded = sorted({sku.lower() for sku in wanted[start : start + chunk]})
         items = StockItem.objects.annotate(sku_folded=Lower("sku"))
         for item in items.filter(sku_folded__in=folded):
             by_folded[item.sku.lower()] = item
@@ -376,7 +377,18 @@ def upsert_items(
         )
     yield ("items", len(to_write), len(to_write))
     result.skus = list(wanted)
-    return {item.sku: item.pk for item in existing_items(wanted).values()}
+    return item_ids(list(wanted))
+
+
+def item_ids(skus: Sequence[str]) -> dict[str, int]:
+    """Item id per SKU, spelled exactly as stored (same_spelling made it so):
+    the plain unique index, not the any-case one."""
+    ids: dict[str, int] = {}
+    chunk = stock.read_chunk()
+    for start in range(0, len(skus), chunk):
+        found = StockItem.objects.filter(sku__in=skus[start : start + chunk])
+        ids.update(found.values_list("sku", "pk"))
+    return ids
 
 
 def write_levels(
@@ -394,8 +406,9 @@ def write_levels(
             wanted[(item_ids[row.sku], location.pk)] = row.on_hand
     current: dict[tuple[int, int], int] = {}
     ids = sorted({item_id for item_id, _loc in wanted})
-    for start in range(0, len(ids), 500):
-        levels = StockLevel.objects.filter(item_id__in=ids[start : start + 500])
+    chunk = stock.read_chunk()
+    for start in range(0, len(ids), chunk):
+        levels = StockLevel.objects.filter(item_id__in=ids[start : start + chunk])
         for item_id, location_id, on_hand in levels.values_list(
             "item_id", "location_id", "on_hand"
         ):

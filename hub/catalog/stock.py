@@ -44,6 +44,13 @@ if TYPE_CHECKING:  # django-stubs is a development dependency only
 DEFAULT_LOCATION_NAME = "Default"
 
 
+def read_chunk() -> int:
+    """Ids or SKUs per `IN (…)` when reading many rows: PostgreSQL takes a long
+    list in one round trip (a tenth of the time of 500 at a time); Django keeps
+    SQLite under its 999 parameters."""
+    return 5000 if connection.vendor == "postgresql" else 900
+
+
 def default_location() -> Location:
     location = Location.objects.filter(is_default=True).first()
     if location is not None:
@@ -304,9 +311,10 @@ def _levels_before(rows: list[StockLevel]) -> dict[tuple[int, int], int]:
     """Current on_hand of the rows' (item, location) pairs, locked until commit."""
     item_ids = sorted({row.item_id for row in rows})
     current: dict[tuple[int, int], int] = {}
-    for start in range(0, len(item_ids), 500):
+    chunk = read_chunk()
+    for start in range(0, len(item_ids), chunk):
         levels = StockLevel.objects.select_for_update().filter(
-            item_id__in=item_ids[start : start + 500]
+            item_id__in=item_ids[start : start + chunk]
         )
         for item_id, location_id, quantity in levels.values_list(
             "item_id", "location_id", "on_hand"

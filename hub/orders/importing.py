@@ -89,7 +89,8 @@ def save_orders(account: Account, incoming: list[IncomingOrder]) -> SaveCounts:
     # One fixed order for every lock and insert (by external id), so two passes
     # saving overlapping orders wait for each other instead of deadlocking.
     incoming = sorted(incoming, key=lambda order: order.external_id)
-    with transaction.atomic():
+    # Within the caller's transaction, if any (no savepoint: a failure voids it).
+    with transaction.atomic(savepoint=False):
         for batch in _distinct_runs(incoming):
             save_batch(account, catalog, batch, counts)
     return counts

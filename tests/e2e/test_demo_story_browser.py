@@ -59,7 +59,8 @@ def approve(page: Any, web: str, title: str, kind: str) -> None:
     found = until(row, f"a plan for {title} waiting")
     assert kind in found.inner_text()
     found.locator("input[type=checkbox]").check()
-    page.click("#approve-selected")
+    with page.expect_navigation():
+        page.click("#approve-selected")
     assert "approved" in page.inner_text(".messages").lower()
 
 
@@ -77,7 +78,10 @@ def dispatch(page: Any, carrier: str, number: str) -> Any:
     """Mark the open order dispatched; wait for the channel's answer."""
     page.fill("#id_carrier", carrier)
     page.fill("#id_tracking_number", number)
-    page.click("#dispatch-form button[type=submit]")
+    # The form posts and comes back to the order page: reloading before that
+    # navigation has finished detaches the page (seen as a flaky failure).
+    with page.expect_navigation():
+        page.click("#dispatch-form button[type=submit]")
     row = page.locator("table.dispatches tbody tr", has_text=number)
 
     def answered() -> bool:
@@ -138,7 +142,8 @@ def test_the_demo_story_in_the_browser(demo: DemoProcess, browser_page: Any) -> 
     page.click("#inventory >> text=DEMO-011")
     page.click("text=Edit")
     page.get_by_label("Default").fill("5")
-    page.click("button:has-text('Save')")
+    with page.expect_navigation():
+        page.click("button:has-text('Save')")
     assert "Saved DEMO-011." in page.inner_text(".messages")
     approve(page, web, POWERBANK, "Relist")
     until(

@@ -523,7 +523,8 @@ def _save_forms(
     unusable = {**(unreadable or {}), **(failing or {}), **unusable}
     if not incoming and not unusable:
         return
-    with transaction.atomic():
+    # One transaction with the caller's (no savepoint: a failure voids it all).
+    with transaction.atomic(savepoint=False):
         account = str(channel.pk)
         record_problems(
             SOURCE, account, channel.name, unusable, backoff=set(failing or ())

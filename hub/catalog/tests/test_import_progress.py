@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.http import StreamingHttpResponse
 from django.test import Client
+from django.utils import translation
 
 from hub.catalog import import_stream, rows, stock
 from hub.catalog.models import StockChange, StockItem
@@ -70,6 +71,24 @@ def test_a_large_bad_file_streams_its_problems_and_saves_nothing(
     assert 'id="import-errors"' in html
     assert "Niczego nie zaimportowano" in html
     assert "<td>4000</td><td>on_hand</td>" in html
+    assert not StockItem.objects.exists()
+    assert not StockChange.objects.exists()
+
+
+def test_a_browser_that_goes_away_mid_way_leaves_nothing_saved() -> None:
+    """The server closes the page's stream when the browser disconnects; the
+    import stops there and its transaction rolls back."""
+    stock.default_location()
+    pieces = import_stream.progress_and_outcome(
+        big_file(3 * rows.PROGRESS_CHUNK), actor="user:alice"
+    )
+    count = 3 * rows.PROGRESS_CHUNK
+    seen = ""
+    with translation.override("en"):
+        while f"Saving items: {count} of {count}" not in seen:  # items written
+            seen = next(pieces)
+    assert StockItem.objects.count() == count  # inside the import's transaction
+    pieces.close()
     assert not StockItem.objects.exists()
     assert not StockChange.objects.exists()
 

@@ -112,3 +112,10 @@ def test_an_item_with_nothing_yet(logged_in_client: Client, mug) -> None:  # typ
     assert "No listing is linked to this item." in html
     assert "No stock changes yet." in html
     assert logged_in_client.get("/inventory/999999/").status_code == 404
+
+
+def test_an_order_line_links_to_its_item_page(logged_in_client: Client, mug) -> None:  # type: ignore[no-untyped-def]
+    save_orders(make_account(stock.default_location()), [make_order("F-1")])
+    order = Order.objects.get()
+    html = logged_in_client.get(f"/orders/{order.pk}/").content.decode()
+    assert f'<a class="ok" href="/inventory/{mug.pk}/">MUG-1</a>' in html
