@@ -323,3 +323,34 @@ def test_linking_a_line_by_hand_ignores_the_case_of_the_sku(
     assert line.stock_item == mug
     assert stock.on_hand(mug, warehouse) == 10
     assert Allocation.objects.get().quantity == 2
+
+
+# ------------------------------------------------------- words in Polish, plurals
+
+
+def test_carrier_list_stream_has_a_label_in_both_languages(db: None):
+    from hub.allegro.models import SyncCursor
+
+    cursor = SyncCursor(stream="carriers")
+
+    with translation.override("en"):
+        assert cursor.label == "Carrier list"
+    with translation.override("pl"):
+        assert cursor.label == "Lista przewoźników"
+
+
+def test_import_history_counts_lines_without_bracketed_plurals():
+    status = {"$": "status", "raw": "BOUGHT"}
+    one = Message(texts.IMPORTED_UNLINKED, status=status, lines=1, total="9 zł",
+                  unlinked=1)  # fmt: skip
+    three = Message(texts.IMPORTED_UNLINKED, status=status, lines=3, total="9 zł",
+                    unlinked=2)  # fmt: skip
+
+    with translation.override("en"):
+        assert str(one) == (
+            "Imported: Bought, not filled in, 1 line, 9 zł; lines not linked to "
+            "stock: 1."
+        )
+        assert "(s)" not in str(three)
+    with translation.override("pl"):
+        assert "3 pozycje" in str(three)
