@@ -50,7 +50,8 @@ def stream_import(
     head, tail = page.split(MARK)
     language = get_language()
     response = StreamingHttpResponse(
-        _pieces(head, tail, data, actor, language), content_type="text/html"
+        _pieces(head, tail, data, actor, language),
+        content_type="text/html; charset=utf-8",
     )
     # Proxies (nginx) would otherwise hold the pieces back until the end.
     response["X-Accel-Buffering"] = "no"

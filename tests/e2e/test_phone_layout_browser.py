@@ -96,6 +96,13 @@ def overflow(page: Any) -> int:
     return int(page.evaluate(f"{root}.scrollWidth - {root}.clientWidth"))
 
 
+def big_csv(tmp_path: Any) -> str:
+    path = tmp_path / "big.csv"
+    rows = [f"BIG-{n:05d};{LONG[:60]};{n % 5}" for n in range(8000)]
+    path.write_text("sku;title;on_hand\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
 # Pages whose tables become cards at phone width: none scrolls inside itself.
 CARD_TABLES = ("/orders/{order}/", "/orders/needs-action/", "/settings/api-tokens/")
 
@@ -113,7 +120,7 @@ def wide_tables(page: Any) -> list[str]:
 
 
 def test_every_page_fits_a_phone(
-    live_server: Any, browser: Any, django_user_model: Any
+    live_server: Any, browser: Any, django_user_model: Any, tmp_path: Any
 ) -> None:
     urls = pages(live_server)
     context = browser.new_context(viewport=PHONE, locale="pl-PL")
@@ -148,6 +155,13 @@ def test_every_page_fits_a_phone(
         assert scrolling == {}
         page.goto(f"{live_server.url}/orders/{order.pk}/")
         assert page.locator(".dispatches td[data-label]").first.is_visible()
+
+        # A large CSV import's streamed progress page, and its outcome, fit too.
+        page.goto(f"{live_server.url}/inventory/import/")
+        page.set_input_files("#id_file", big_csv(tmp_path))
+        page.click("form.card button[type=submit]")
+        page.wait_for_selector("#import-done", timeout=120_000)
+        assert overflow(page) == 0
 
         # The menu is folded away, and opens to show every link and Log out.
         page.goto(f"{live_server.url}/orders/")

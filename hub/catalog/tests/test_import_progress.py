@@ -36,6 +36,7 @@ def post(client: Client, data: bytes, lang: str = "en") -> list[str]:
     )
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/html; charset=utf-8"
     return [piece.decode() for piece in response.streaming_content]
 
 
