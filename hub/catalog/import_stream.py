@@ -26,7 +26,8 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from hub.catalog import csvio
-from hub.catalog.rows import STEP_NAMES, ApplyResult, RowsInvalid, Step, percent
+from hub.catalog.progress import STEP_NAMES, Step, percent
+from hub.catalog.rows import ApplyResult, RowsInvalid
 
 log = logging.getLogger(__name__)
 
