@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from hub.api.api import api
+from hub.web.views import favicon
 
 urlpatterns = [
     path("", include("hub.web.urls")),
@@ -17,4 +18,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The language switch works before logging in too (the login page has it).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Pages without the base template (API docs, admin) ask browsers' default.
+    path("favicon.ico", favicon),
 ]

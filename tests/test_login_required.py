@@ -25,6 +25,8 @@ pytestmark = pytest.mark.django_db
 PUBLIC = {"/login/", "/admin/login/", "/healthz"}
 # The language switch: the login page offers it (it only sets a cookie).
 PUBLIC |= {"/i18n/setlang/"}
+# The icon (a redirect to a static file) browsers ask for before any login.
+PUBLIC |= {"/favicon.ico"}
 API_DOCS = {"/api/docs", "/api/openapi.json"}
 # django-ninja's root view: a 404 with no content unless DEBUG is on.
 API_ROOT = "/api/"

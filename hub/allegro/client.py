@@ -42,6 +42,22 @@ MAX_EXTERNAL_IDS = 100  # api-notes §5.1: external.id filter takes at most 100
 CHECKOUT_FORMS_CAP = 10_000  # api-notes §3.1: offset + limit ≤ 10 000
 # api-notes §1: some operations accept only en-US (SPEC enum of Accept-Language).
 ONLY_EN_US = {"Accept-Language": "en-US"}
+# The languages Allegro answers in (SPEC enum of Accept-Language, api-notes §1),
+# by the hub's language code; any other language gets en-US.
+ALLEGRO_LANGUAGES = {
+    "pl": "pl-PL",
+    "cs": "cs-CZ",
+    "sk": "sk-SK",
+    "hu": "hu-HU",
+    "uk": "uk-UA",
+    "en": "en-US",
+}
+
+
+def allegro_language(language_code: str) -> str:
+    """Allegro's Accept-Language for the hub's language ("pl", "pl-pl" → pl-PL)."""
+    base = language_code.replace("_", "-").split("-")[0].lower()
+    return ALLEGRO_LANGUAGES.get(base, "en-US")
 
 
 def _offer_criteria(offer_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -514,6 +530,8 @@ def client_for_channel(
     client_id = effective_credentials(channel)[0]
     options.setdefault("limiter", default_limiter())
     options.setdefault("timeout", settings.ALLEGRO_HTTP_TIMEOUT)
+    # Allegro's own words (userMessage of a refusal) in the install's language.
+    options.setdefault("language", allegro_language(settings.LANGUAGE_CODE))
     return AllegroClient(
         api_url,
         auth=ChannelAuth(channel, transport=transport),

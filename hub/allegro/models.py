@@ -185,6 +185,7 @@ STREAM_LABELS = {
     "offer_events": _("Listings"),
     "offer_reconcile": _("Listings (full check)"),
     "stock_changes": _("Stock to Allegro"),
+    "carriers": _("Carrier list"),
 }
 
 

@@ -21,9 +21,11 @@ from django.views.decorators.http import require_POST
 from hub.allegro.models import Channel, Listing
 from hub.allegro.sync import listings as listings_sync
 from hub.allegro.sync.inventory import PUSHABLE_STATUSES
-from hub.catalog.models import StockItem
+from hub.orders.linking import find_item
 
 PAGE_SIZE = 100
+# The session key of a refused SKU: {"listing": id, "sku": what was typed}.
+TYPED_SKU = "mapping_typed_sku"
 
 
 class MappingFilterForm(forms.Form):
@@ -118,6 +120,7 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
         "first_url": "?" + urlencode(kept),
         "here": request.get_full_path(),
         "total": Listing.objects.filter(channel=channel).count(),
+        "typed": request.session.pop(TYPED_SKU, None) or {},
     }
     return render(request, "allegro/mapping.html", context)
 
@@ -149,8 +152,10 @@ def link(request: HttpRequest, pk: int, listing_id: int) -> HttpResponse:
         )
     else:
         sku = request.POST.get("sku", "").strip()
-        item = StockItem.objects.filter(sku=sku).first() if sku else None
+        item = find_item(sku)
         if item is None:
+            # Shown again in the listing's SKU box, to correct it.
+            request.session[TYPED_SKU] = {"listing": listing.pk, "sku": sku[:100]}
             messages.error(
                 request,
                 _("No stock item with SKU “%(sku)s”; nothing was changed.")

@@ -18,7 +18,7 @@ from hub.orders.dispatching import (
     DispatchRequest,
     NotDispatchable,
     correct_dispatch,
-    dispatch_order,
+    dispatch_or_add_tracking,
     find_lines,
     needing_attention,
 )
@@ -115,17 +115,19 @@ def refused(error: NotDispatchable) -> Status[Refused]:
 
 @router.post(
     "/orders/{int:order_id}/dispatches",
-    response={201: DispatchOut, 422: Refused},
+    response={200: DispatchOut, 201: DispatchOut, 422: Refused},
 )
 def create_dispatch(
     request: HttpRequest, order_id: int, payload: DispatchIn
 ) -> Status[DispatchOut] | Status[Refused]:
     """Dispatch the order, or the given lines; stock is taken off at once and a
-    tracking number waits in the outbox for the channel."""
+    tracking number waits in the outbox for the channel (201). A tracking number
+    for lines that left without one (e.g. dispatched in bulk by carrier only) is
+    added to that dispatch instead (200)."""
     order = get_object_or_404(Order, pk=order_id)
     try:
         lines = find_lines(order, payload.lines) if payload.lines is not None else None
-        done = dispatch_order(
+        done, added = dispatch_or_add_tracking(
             order,
             DispatchRequest(
                 carrier=payload.carrier,
@@ -139,7 +141,7 @@ def create_dispatch(
         )
     except NotDispatchable as exc:
         return refused(exc)
-    return Status(201, dispatch_out(done))
+    return Status(200 if added else 201, dispatch_out(done))
 
 
 @router.get("/orders/{int:order_id}/dispatches", response=list[DispatchOut])

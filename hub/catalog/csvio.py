@@ -17,17 +17,8 @@ from django.utils.translation import gettext as _
 
 from hub.catalog import texts
 from hub.catalog.models import StockItem, StockLevel
-from hub.catalog.rows import (
-    COLUMNS,
-    ApplyResult,
-    Report,
-    RowError,
-    RowsInvalid,
-    Step,
-    applying,
-    no_report,
-    run_steps,
-)
+from hub.catalog.progress import Report, Step, no_report, run_steps
+from hub.catalog.rows import COLUMNS, ApplyResult, RowError, RowsInvalid, applying
 from hub.text.message import Message
 
 DELIMITERS = (",", ";", "\t")

@@ -26,7 +26,8 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 
 from hub.catalog import csvio
-from hub.catalog.rows import STEP_NAMES, ApplyResult, RowsInvalid, Step, percent
+from hub.catalog.progress import STEP_NAMES, Step, percent
+from hub.catalog.rows import ApplyResult, RowsInvalid
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,8 @@ def stream_import(
     head, tail = page.split(MARK)
     language = get_language()
     response = StreamingHttpResponse(
-        _pieces(head, tail, data, actor, language), content_type="text/html"
+        _pieces(head, tail, data, actor, language),
+        content_type="text/html; charset=utf-8",
     )
     # Proxies (nginx) would otherwise hold the pieces back until the end.
     response["X-Accel-Buffering"] = "no"

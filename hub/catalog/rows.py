@@ -11,47 +11,25 @@ alone; a blank location means the default location.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from hub.catalog import stock
 from hub.catalog.models import Location, StockItem, StockLevel
+from hub.catalog.progress import (
+    PROGRESS_CHUNK,
+    Report,
+    Step,
+    no_report,
+    run_steps,
+)
 
 COLUMNS = ("sku", "title", "ean", "location", "on_hand")
-# Rows written per statement batch between two progress reports.
-PROGRESS_CHUNK = 5000
-# A long batch's steps, in order, with their share of the whole (for one bar).
-STEPS = {"check": 30, "items": 35, "levels": 35}
-STEP_NAMES = {
-    "check": gettext_lazy("checking rows"),
-    "items": gettext_lazy("saving items"),
-    "levels": gettext_lazy("saving stock levels"),
-}
-# (step, done, total): where applying got to (CLI lines, the web's bar).
-Step = tuple[str, int, int]
-Report = Callable[[str, int, int], None]
-
-
-def percent(step: str, done: int, total: int) -> int:
-    """How far a batch is, 0–100, from the step it is in and its own progress."""
-    before = 0
-    for name, share in STEPS.items():
-        if name == step:
-            return min(100, before + (share * done // total if total else share))
-        before += share
-    return 0
-
-
-def no_report(step: str, done: int, total: int) -> None:
-    pass
-
-
 SKU_MAX = StockItem._meta.get_field("sku").max_length or 100
 TITLE_MAX = StockItem._meta.get_field("title").max_length or 255
 # The database column is a 32-bit integer on every backend we support.
@@ -453,16 +431,6 @@ def apply_rows(
     ``report`` hears where it got to (STEPS), between statements.
     """
     return run_steps(applying(raw_rows, create_items, reason, actor), report)
-
-
-def run_steps(steps: Generator[Step, None, ApplyResult], report: Report) -> ApplyResult:
-    """Drive a step generator to its end, telling report each step."""
-    while True:
-        try:
-            step = next(steps)
-        except StopIteration as done:
-            return done.value
-        report(*step)
 
 
 def applying(

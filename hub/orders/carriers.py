@@ -24,6 +24,10 @@ OTHER = "OTHER"
 TRACKING_MAX = 64
 OTHER_NAME_MAX = 30
 TRACKING_RE = re.compile(r"^[A-Za-z0-9\-_/.]+$")
+# Names that are not a carrier (normalised): Allegro withdrew the carrier id
+# ALLEGRO on 2026-06-09 and fills in the waybill of a "Wysyłam z Allegro" parcel
+# itself (api-notes §4.1); sent as OTHER it would only duplicate that waybill.
+NOT_CARRIERS = {"allegro", "wysylamzallegro"}
 
 
 class CarrierError(ValueError):
@@ -96,6 +100,16 @@ def choose_carrier(
     text = " ".join(text.split())
     if not text:
         raise CarrierError("carrier", _("Choose the carrier of the tracking number."))
+    if normalise(text) in NOT_CARRIERS:
+        raise CarrierError(
+            "carrier",
+            _(
+                "“%(name)s” is not a carrier any more: for a parcel sent with "
+                "Wysyłam z Allegro, Allegro fills in its tracking number on the "
+                "order itself. Choose the parcel's real carrier, or send nothing."
+            )
+            % {"name": text},
+        )
     known = carriers_of(source, account)
     found = find_carrier(known, text)
     if found is not None and found.code != OTHER:

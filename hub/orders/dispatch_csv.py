@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hub.catalog.csvio import BOM, decode, guess_delimiter
 from hub.catalog.rows import RowError, RowsInvalid
 from hub.orders.dispatching import (
     DispatchRequest,
     NotDispatchable,
-    dispatch_order,
+    dispatch_or_add_tracking,
     find_lines,
     find_order,
 )
@@ -40,8 +41,17 @@ COLUMN_NAMES = {
     "lines": "lines",
 }
 REQUIRED = ("order_id", "carrier", "tracking_number")
+# A refusal's input → the file's column it is about (the ticks of the upload
+# are about the order's lines and the order).
+ERROR_COLUMNS = {"without_stock": "lines", "confirm_unpaid": "order_id", "": "order_id"}
 # Lines within the lines cell: not , or ; (the file's delimiters).
 LINE_SEPARATORS = re.compile(r"[\s|+]+")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    dispatch: Dispatch
+    added: bool  # the number went onto an earlier dispatch without one
 
 
 @dataclass(frozen=True)
@@ -113,18 +123,20 @@ def _header(record: list[str]) -> list[str]:
     return names
 
 
-def dispatch_csv(data: bytes, options: Options) -> list[Dispatch]:
-    """Dispatch every row, or nothing (RowsInvalid with every problem)."""
+def dispatch_csv(data: bytes, options: Options) -> list[Outcome]:
+    """Dispatch every row, or nothing (RowsInvalid with every problem). A row
+    for lines that left without a tracking number adds the number to that
+    dispatch."""
     rows = read_rows(data)
     errors: list[RowError] = []
-    done: list[Dispatch] = []
+    done: list[Outcome] = []
     with transaction.atomic():
         for line, row in rows:
             try:
                 done.append(_dispatch_row(row, options))
             except NotDispatchable as exc:
                 errors.extend(
-                    RowError(line, field or "order_id", message)
+                    RowError(line, ERROR_COLUMNS.get(field, field), message)
                     for field, message in exc.errors.items()
                 )
         if errors:
@@ -134,7 +146,7 @@ def dispatch_csv(data: bytes, options: Options) -> list[Dispatch]:
     return done
 
 
-def _dispatch_row(row: dict[str, str], options: Options) -> Dispatch:
+def _dispatch_row(row: dict[str, str], options: Options) -> Outcome:
     reference = (row.get("order_id") or "").strip()
     if not reference:
         raise NotDispatchable({"order_id": _("is empty")})
@@ -147,15 +159,35 @@ def _dispatch_row(row: dict[str, str], options: Options) -> Dispatch:
     refs = [ref for ref in LINE_SEPARATORS.split(row.get("lines") or "") if ref]
     line_ids = find_lines(order, refs) if refs else None
     with transaction.atomic():  # a savepoint: a refused row leaves no trace
-        return dispatch_order(
-            order,
-            DispatchRequest(
-                carrier=row.get("carrier") or "",
-                tracking_number=row.get("tracking_number") or "",
-                line_ids=line_ids,
-                other_carrier=options.other_carrier,
-                without_stock=options.without_stock,
-                confirm_unpaid=options.confirm_unpaid,
-                actor=options.actor,
-            ),
+        request = DispatchRequest(
+            carrier=row.get("carrier") or "",
+            tracking_number=row.get("tracking_number") or "",
+            line_ids=line_ids,
+            other_carrier=options.other_carrier,
+            without_stock=options.without_stock,
+            confirm_unpaid=options.confirm_unpaid,
+            actor=options.actor,
         )
+        return Outcome(*dispatch_or_add_tracking(order, request))
+
+
+def summary(done: list[Outcome]) -> str:
+    """What a file did, in words: dispatches made, numbers added."""
+    made = sum(1 for outcome in done if not outcome.added)
+    added = len(done) - made
+    parts = []
+    if made or not added:
+        parts.append(
+            ngettext("%(n)d dispatch made.", "%(n)d dispatches made.", made)
+            % {"n": made}
+        )
+    if added:
+        parts.append(
+            ngettext(
+                "%(n)d tracking number added to an earlier dispatch.",
+                "%(n)d tracking numbers added to earlier dispatches.",
+                added,
+            )
+            % {"n": added}
+        )
+    return " ".join(parts)

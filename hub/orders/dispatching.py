@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hub.catalog import stock
 from hub.orders import texts
@@ -139,9 +140,12 @@ def _guards(order: Order, lines: list[OrderLine], request: DispatchRequest) -> N
     confirm: list[str] = []
     unlinked = [line for line in lines if line.stock_item_id is None]
     if unlinked and not request.without_stock:
-        errors["without_stock"] = _(
-            "%(n)d line(s) are not linked to a stock item, so no stock would be "
-            "taken for them. Link them first, or dispatch without stock for them."
+        errors["without_stock"] = ngettext(
+            "%(n)d line is not linked to a stock item, so no stock would be "
+            "taken for it. Link it first, or dispatch it without stock.",
+            "%(n)d lines are not linked to a stock item, so no stock would be "
+            "taken for them. Link them first, or dispatch them without stock.",
+            len(unlinked),
         ) % {"n": len(unlinked)}
         confirm.append("without_stock")
     if not order.paid and not is_cash_on_delivery(order) and not request.confirm_unpaid:
@@ -155,18 +159,38 @@ def _guards(order: Order, lines: list[OrderLine], request: DispatchRequest) -> N
 
 
 def dispatch_order(order: Order, request: DispatchRequest | None = None) -> Dispatch:
+    """dispatch_or_add_tracking, for callers that need only the dispatch."""
+    return dispatch_or_add_tracking(order, request)[0]
+
+
+def dispatch_or_add_tracking(
+    order: Order, request: DispatchRequest | None = None
+) -> tuple[Dispatch, bool]:
     """Dispatch the chosen lines (default: all not yet dispatched) of an order.
 
     Their allocations become real (on_hand goes down); when no line is left the
     order is DISPATCHED. Lines move with a conditional UPDATE under a lock on
     the order, so dispatching twice (a double click, two operators) consumes
     stock once; a refusal changes nothing.
+
+    A tracking number for lines that already left without one (a bulk dispatch
+    by carrier only) goes onto that dispatch instead: returns (the dispatch,
+    True) then, and (the new dispatch, False) otherwise.
     """
     request = request or DispatchRequest()
     checked = check_input(order, request)
     now = timezone.now()
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        earlier = (
+            _untracked_dispatch(locked, request.line_ids)
+            if checked.tracking_number
+            else None
+        )
+        if earlier is not None:
+            _set_tracking(earlier, checked, request)
+            order.status = locked.status
+            return earlier, True
         lines = _chosen_lines(locked, request.line_ids)
         _guards(locked, lines, request)
         unlinked = [line for line in lines if line.stock_item_id is None]
@@ -205,6 +229,49 @@ def dispatch_order(order: Order, request: DispatchRequest | None = None) -> Disp
         locked.save(update_fields=["status", "updated_at"])
         order.status = locked.status
         _record(locked, dispatch, lines, unlinked, partial=left, actor=request.actor)
+    return dispatch, False
+
+
+def _untracked_dispatch(
+    order: Order, line_ids: Sequence[int] | None
+) -> Dispatch | None:
+    """The earlier dispatch without a tracking number that these lines (default:
+    the whole order) left in, when that is what they name; None when they are
+    (partly) still to dispatch. NotDispatchable when it is ambiguous."""
+    if order.status == Order.Status.CANCELLED:
+        return None  # refused by the guards
+    lines = list(order.lines.order_by("id"))
+    if line_ids is None:
+        if any(line.dispatch_id is None for line in lines):
+            return None
+        untracked = list(
+            Dispatch.objects.filter(order=order, tracking_number="").order_by("id")
+        )
+        if len(untracked) > 1:
+            raise NotDispatchable(
+                {"lines": _("Order %(id)s left in several parcels without a "
+                            "tracking number; name the lines of this one.")
+                 % {"id": order.external_id}}
+            )  # fmt: skip
+        return untracked[0] if untracked else None
+    wanted = set(line_ids)
+    named = [line for line in lines if line.pk in wanted]
+    if len(named) != len(wanted) or any(line.dispatch_id is None for line in named):
+        return None
+    left_in = {line.dispatch_id for line in named if line.dispatch_id is not None}
+    if len(left_in) != 1:
+        return None
+    dispatch = Dispatch.objects.get(pk=left_in.pop())
+    if dispatch.tracking_number:
+        return None
+    together = [line for line in lines if line.dispatch_id == dispatch.pk]
+    if len(together) != len(named):
+        raise NotDispatchable(
+            {"lines": _("These lines left in one parcel with others (%(lines)s); "
+                        "name all of them to add its tracking number.")
+             % {"lines": ", ".join(f"{line.quantity}× {line.title}"
+                                   for line in together)}}
+        )  # fmt: skip
     return dispatch
 
 
@@ -220,19 +287,21 @@ def _record(
     """The order's history: what left, with which number, and what the seller
     knowingly allowed (stored as codes, shown in the reader's language)."""
     kind = OrderEvent.Kind.DISPATCHED
-    tracked: dict[str, Any] = {}
+    params: dict[str, Any] = {}
     if dispatch.tracking_number:
-        tracked = {
+        params = {
             "carrier": dispatch.carrier or "?",
             "number": dispatch.tracking_number,
         }
-    if partial:
-        shipped = ", ".join(f"{line.quantity}× {line.title}" for line in lines)
-        code = texts.DISPATCHED_LINES_TRACKED if tracked else texts.DISPATCHED_LINES
-        history(order, kind, code, actor=actor, lines=shipped, **tracked)
+        codes = (texts.DISPATCHED_TRACKED, texts.DISPATCHED_LINES_TRACKED)
+    elif dispatch.carrier:
+        params = {"carrier": dispatch.carrier}
+        codes = (texts.DISPATCHED_WITH, texts.DISPATCHED_LINES_WITH)
     else:
-        code = texts.DISPATCHED_TRACKED if tracked else texts.DISPATCHED
-        history(order, kind, code, actor=actor, **tracked)
+        codes = (texts.DISPATCHED, texts.DISPATCHED_LINES)
+    if partial:
+        params["lines"] = ", ".join(f"{line.quantity}× {line.title}" for line in lines)
+    history(order, kind, codes[partial], actor=actor, **params)
     if unlinked:
         history(
             order,
@@ -276,7 +345,8 @@ def cancelled_after_dispatch(order_ids: Sequence[int]) -> int:
 
 
 def correct_dispatch(dispatch: Dispatch, request: DispatchRequest) -> Dispatch:
-    """The seller corrected the carrier and/or number: send it again.
+    """The seller corrected the carrier and/or number, or added the number a
+    dispatch left without: send it (again).
 
     Only before the channel accepted it (a shipment cannot be taken back)."""
     order = dispatch.order
@@ -292,22 +362,49 @@ def correct_dispatch(dispatch: Dispatch, request: DispatchRequest) -> Dispatch:
                 {"": _("The channel has this tracking number already; it cannot be "
                        "changed any more.")}
             )  # fmt: skip
-        old = (current.carrier, current.tracking_number)
-        current.carrier = checked.carrier
-        current.carrier_code = checked.carrier_code
-        current.other_carrier = request.other_carrier
-        current.tracking_number = checked.tracking_number
-        _requeue(current)
-        if old != (current.carrier, current.tracking_number):
-            history(
-                order,
-                OrderEvent.Kind.TRACKING,
-                texts.TRACKING_CORRECTED,
-                actor=request.actor,
-                carrier=current.carrier,
-                number=current.tracking_number,
-            )
+        _refuse_if_cancelled(current.order)
+        _set_tracking(current, checked, request)
     return current
+
+
+def _set_tracking(
+    current: Dispatch, checked: Checked, request: DispatchRequest
+) -> None:
+    """Store the carrier and number on the (locked) dispatch and queue it."""
+    old = (current.carrier, current.tracking_number)
+    current.carrier = checked.carrier
+    current.carrier_code = checked.carrier_code
+    current.other_carrier = request.other_carrier
+    current.tracking_number = checked.tracking_number
+    _requeue(current)
+    if old == (current.carrier, current.tracking_number):
+        return
+    history(
+        current.order,
+        OrderEvent.Kind.TRACKING,
+        texts.TRACKING_CORRECTED if old[1] else texts.TRACKING_ADDED,
+        actor=request.actor,
+        carrier=current.carrier,
+        number=current.tracking_number,
+    )
+
+
+def is_cancelled(order: Order) -> bool:
+    """Whether the buyer cancelled the order, also after it was dispatched (it
+    stays DISPATCHED then: its stock left; its history says so)."""
+    return (
+        order.status == Order.Status.CANCELLED
+        or order.events.filter(kind=OrderEvent.Kind.CANCELLED).exists()
+    )
+
+
+def _refuse_if_cancelled(order: Order) -> None:
+    if is_cancelled(order):
+        raise NotDispatchable(
+            {"": _("The buyer cancelled order %(id)s, so its tracking number is "
+                   "not sent to the channel. Stop the parcel or arrange its "
+                   "return, then mark this handled.") % {"id": order.external_id}}
+        )  # fmt: skip
 
 
 def resend_dispatch(dispatch: Dispatch, actor: str = "") -> Dispatch:
@@ -319,6 +416,7 @@ def resend_dispatch(dispatch: Dispatch, actor: str = "") -> Dispatch:
             raise NotDispatchable({"": _("This dispatch has no tracking number.")})
         if current.state in Dispatch.OUTBOX_STATES:
             return current
+        _refuse_if_cancelled(current.order)
         _requeue(current)
         history(
             current.order,

@@ -109,6 +109,16 @@ def refresh_unlinked_flag(order: Order) -> bool:
     return flag
 
 
+def find_item(sku: str) -> StockItem | None:
+    """The stock item with this SKU: the exact spelling, else in any case (SKUs
+    are unique regardless of case, docs/csv.md)."""
+    sku = sku.strip()
+    if not sku:
+        return None
+    exact = StockItem.objects.filter(sku=sku).first()
+    return exact or StockItem.objects.filter(sku__iexact=sku).first()
+
+
 class LinkError(ValueError):
     """A link by hand that cannot be made; the message is for the seller."""
 
@@ -120,7 +130,7 @@ def link_line_by_hand(line: OrderLine, sku: str, actor: str = "") -> OrderLine:
     Relinking a linked line moves its allocation to the new item. A dispatched
     order's unlinked line took no stock when it left: linking it takes it now.
     """
-    item = StockItem.objects.filter(sku=sku.strip()).first()
+    item = find_item(sku)
     if item is None:
         raise LinkError(_("No stock item with SKU %(sku)s.") % {"sku": sku.strip()})
     with transaction.atomic():
@@ -165,7 +175,20 @@ def link_line_by_hand(line: OrderLine, sku: str, actor: str = "") -> OrderLine:
 
 def link_lines_of_offer(source: str, account: str, offer_id: str, item_id: int) -> int:
     """A channel linked a listing to a stock item: link its open orders' unlinked
-    lines the same way and allocate them. Returns how many lines were linked."""
+    lines the same way and allocate them. Returns how many lines were linked.
+
+    Lines that left without stock stay as they are (linking one by hand takes
+    its units); only their reason says the listing is linked now."""
+    sku = StockItem.objects.filter(pk=item_id).values_list("sku", flat=True).first()
+    OrderLine.objects.filter(
+        order__source=source,
+        order__account=account,
+        offer_id=offer_id,
+        stock_item__isnull=True,
+        dispatch__isnull=False,
+    ).update(
+        unlinked_reason=Message(texts.LISTING_LINKED_AFTER_DISPATCH, sku=sku or "?")
+    )
     lines = OrderLine.objects.filter(
         order__source=source,
         order__account=account,

@@ -26,11 +26,11 @@ IMPORTED = define(
 IMPORTED_UNLINKED = define(
     "order.imported_unlinked",
     ngettext_lazy(
-        "Imported: %(status)s, %(lines)d line(s), %(total)s; %(unlinked)d line not "
-        "linked to stock.",
-        "Imported: %(status)s, %(lines)d line(s), %(total)s; %(unlinked)d lines not "
-        "linked to stock.",
-        "unlinked",
+        "Imported: %(status)s, %(lines)d line, %(total)s; lines not linked to "
+        "stock: %(unlinked)d.",
+        "Imported: %(status)s, %(lines)d lines, %(total)s; lines not linked to "
+        "stock: %(unlinked)d.",
+        "lines",
     ),
 )
 CANCELLED = define("order.cancelled", _("Cancelled on the channel."))
@@ -67,6 +67,15 @@ DISPATCHED_LINES_TRACKED = define(
     "order.dispatched_lines_tracked",
     _("Dispatched %(lines)s with %(carrier)s, tracking number %(number)s."),
 )
+# A carrier without a tracking number (e.g. a bulk dispatch from the list).
+DISPATCHED_WITH = define(
+    "order.dispatched_with",
+    _("Dispatched with %(carrier)s, no tracking number yet."),
+)
+DISPATCHED_LINES_WITH = define(
+    "order.dispatched_lines_with",
+    _("Dispatched %(lines)s with %(carrier)s, no tracking number yet."),
+)
 DISPATCHED_WITHOUT_STOCK = define(
     "order.dispatched_without_stock",
     ngettext_lazy(
@@ -83,6 +92,10 @@ DISPATCHED_UNPAID = define(
 TRACKING_CORRECTED = define(
     "order.tracking_corrected",
     _("Tracking number corrected to %(carrier)s %(number)s; it will be sent again."),
+)
+TRACKING_ADDED = define(
+    "order.tracking_added",
+    _("Tracking number %(carrier)s %(number)s added; it will be sent to the channel."),
 )
 TRACKING_RESENT = define(
     "order.tracking_resent", _("Tracking number %(number)s will be sent again.")
@@ -134,6 +147,13 @@ AMBIGUOUS_TITLE = define(
 NO_SKU_MATCH = define(
     "line.no_sku_match", _("No listing link and no stock item with SKU %(sku)s.")
 )
+LISTING_LINKED_AFTER_DISPATCH = define(
+    "line.listing_linked_after_dispatch",
+    _(
+        "Its listing is now linked to %(sku)s, but this line left without stock: "
+        "link it by hand to take its units off."
+    ),
+)
 NO_EXTERNAL_ID = define(
     "line.no_external_id", _("No listing link and the offer has no external id (SKU).")
 )
@@ -155,6 +175,20 @@ CHANNEL_STATUSES = {
     "SUSPENDED": pgettext_lazy("channel status", "Suspended"),
     "RETURNED": pgettext_lazy("channel status", "Returned"),
 }
+
+
+# How many of an order's lines the channel sees in shipments (Allegro's
+# fulfillment.shipmentSummary.lineItemsSent).
+LINES_SENT = {
+    "NONE": pgettext_lazy("lines sent", "none"),
+    "SOME": pgettext_lazy("lines sent", "some"),
+    "ALL": pgettext_lazy("lines sent", "all"),
+}
+
+
+def lines_sent_words(raw: str) -> str:
+    words = LINES_SENT.get(raw)
+    return str(words) if words is not None else raw
 
 
 def status_words(raw: str) -> str:

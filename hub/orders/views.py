@@ -75,13 +75,16 @@ def link_line(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
         messages.error(request, _("Enter the SKU of a stock item."))
         return redirect("order_detail", pk=pk)
     try:
-        link_line_by_hand(line, form.cleaned_data["sku"], actor.of_request(request))
+        linked = link_line_by_hand(
+            line, form.cleaned_data["sku"], actor.of_request(request)
+        )
     except LinkError as exc:
         messages.error(request, str(exc))
     else:
+        item = linked.stock_item
         messages.success(
             request,
             _("Linked to %(sku)s; its stock is now promised to this order.")
-            % {"sku": form.cleaned_data["sku"]},
+            % {"sku": item.sku if item else form.cleaned_data["sku"]},
         )
     return redirect("order_detail", pk=pk)

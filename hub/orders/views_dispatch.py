@@ -10,16 +10,18 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from hub.catalog.rows import RowsInvalid
 from hub.orders.carriers import carriers_of
-from hub.orders.dispatch_csv import Options, dispatch_csv
+from hub.orders.dispatch_csv import Options, dispatch_csv, summary
 from hub.orders.dispatching import (
     DispatchRequest,
     NotDispatchable,
     correct_dispatch,
     dispatch_order,
+    is_cancelled,
     mark_handled,
     needing_attention,
     resend_dispatch,
@@ -73,6 +75,8 @@ def detail_context(
         "discount": sum((line.discount for line in lines), Decimal(0)),
         "events": order.events.all(),
         "dispatches": dispatches,
+        # Nothing is sent (again) for an order the buyer cancelled.
+        "cancelled": bool(dispatches) and is_cancelled(order),
         "link_form": LinkLineForm(),
         "dispatch_form": dispatch_form or DispatchOrderForm(lines=line_choices(order)),
         "carriers": carriers_of(order.source, order.account),
@@ -104,18 +108,45 @@ def dispatch(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("order_detail", pk=pk)
             add_errors(form, exc)
         else:
+            text = _("Dispatched.") + " " + stock_taken(*stock_counts(done))
             if done.tracking_number:
-                messages.success(
-                    request,
-                    _("Dispatched; stock taken off. The tracking number waits in "
-                      "the outbox for the channel."),
-                )  # fmt: skip
-            else:
-                messages.success(request, _("Dispatched; stock taken off."))
+                text += " " + _("The tracking number waits in the outbox for the "
+                                "channel.")  # fmt: skip
+            messages.success(request, text)
             return redirect("order_detail", pk=pk)
     order.refresh_from_db()
     context = detail_context(order, dispatch_form=form)
     return render(request, "orders/detail.html", context, status=400)
+
+
+def stock_counts(dispatch: Dispatch) -> tuple[int, int]:
+    """(lines whose units were taken off, unlinked lines that took none)."""
+    linked = dispatch.lines.filter(stock_item__isnull=False).count()
+    return linked, dispatch.lines.count() - linked
+
+
+def stock_taken(linked: int, unlinked: int) -> str:
+    """What a dispatch did to the stock, in words."""
+    parts = []
+    if linked or not unlinked:
+        parts.append(
+            ngettext(
+                "Stock taken off for %(n)d line.",
+                "Stock taken off for %(n)d lines.",
+                linked,
+            )
+            % {"n": linked}
+        )
+    if unlinked:
+        parts.append(
+            ngettext(
+                "No stock taken for %(n)d unlinked line (dispatched without stock).",
+                "No stock taken for %(n)d unlinked lines (dispatched without stock).",
+                unlinked,
+            )
+            % {"n": unlinked}
+        )
+    return " ".join(parts)
 
 
 def _dispatch_of(pk: int, dispatch_id: int) -> Dispatch:
@@ -127,6 +158,7 @@ def _dispatch_of(pk: int, dispatch_id: int) -> Dispatch:
 @require_POST
 def correct(request: HttpRequest, pk: int, dispatch_id: int) -> HttpResponse:
     dispatch = _dispatch_of(pk, dispatch_id)
+    adding = not dispatch.tracking_number
     form = DispatchForm(request.POST, prefix=f"d{dispatch.pk}")
     if form.is_valid():
         try:
@@ -134,7 +166,14 @@ def correct(request: HttpRequest, pk: int, dispatch_id: int) -> HttpResponse:
         except NotDispatchable as exc:
             add_errors(form, exc)
         else:
-            messages.success(request, _("Corrected; it will be sent again."))
+            if adding:
+                messages.success(
+                    request,
+                    _("Tracking number added; it waits in the outbox for the "
+                      "channel."),
+                )  # fmt: skip
+            else:
+                messages.success(request, _("Corrected; it will be sent again."))
             return redirect("order_detail", pk=pk)
     context = detail_context(dispatch.order, correct_forms={dispatch.pk: form})
     return render(request, "orders/detail.html", context, status=400)
@@ -182,10 +221,10 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Tick the orders to dispatch."))
         return redirect("orders")
     data = form.cleaned_data
-    done = 0
+    done = linked = unlinked = 0
     for order in Order.objects.filter(pk__in=data["order"]).order_by("id"):
         try:
-            dispatch_order(order, _request_from(request, data))
+            made = dispatch_order(order, _request_from(request, data))
         except NotDispatchable as exc:
             messages.error(
                 request,
@@ -193,10 +232,13 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
             )
         else:
             done += 1
+            counts = stock_counts(made)
+            linked, unlinked = linked + counts[0], unlinked + counts[1]
     if done:
-        messages.success(
-            request, _("%(n)d order(s) dispatched; stock taken off.") % {"n": done}
-        )
+        text = ngettext("%(n)d order dispatched.", "%(n)d orders dispatched.", done) % {
+            "n": done
+        }
+        messages.success(request, text + " " + stock_taken(linked, unlinked))
     return redirect("orders")
 
 
@@ -221,9 +263,7 @@ def dispatch_csv_upload(request: HttpRequest) -> HttpResponse:
             except RowsInvalid as exc:
                 errors = exc.errors
             else:
-                messages.success(
-                    request, _("%(n)d dispatch(es) made.") % {"n": len(done)}
-                )
+                messages.success(request, summary(done))
                 return redirect("orders")
     context = {
         "form": form,

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 
 from hub.catalog.forms import InventoryFilterForm
 from hub.orders.models import Order
@@ -27,3 +29,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def settings_index(request: HttpRequest) -> HttpResponse:
     """Settings in the top bar: where each kind of setting lives."""
     return render(request, "web/settings.html")
+
+
+@login_not_required
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon browsers ask for on pages without the base template's link."""
+    return HttpResponseRedirect(static("hub/favicon.svg"))

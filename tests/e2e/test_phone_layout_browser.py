@@ -7,11 +7,15 @@ from typing import Any
 import pytest
 
 from hub.allegro.models import Channel, Listing
+from hub.api.models import ApiToken
 from hub.catalog import stock
 from hub.catalog.models import Location, StockItem
+from hub.orders import texts
+from hub.orders.dispatching import DispatchRequest, dispatch_order
 from hub.orders.importing import save_orders
-from hub.orders.models import ImportProblem, Order
+from hub.orders.models import Dispatch, ImportProblem, Order
 from hub.orders.tests.conftest import make_account, make_line, make_order
+from hub.text.message import Message
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +50,19 @@ def pages(live_server: Any) -> list[str]:
     )  # fmt: skip
     shelf = Location.objects.create(name="Regał B, półka górna, przy oknie")
     order = Order.objects.get()
+    # A dispatch the buyer cancelled after (state, message, buttons), and a line
+    # still to dispatch: both the dispatch and the correction forms are shown.
+    first = order.lines.order_by("id").first()
+    assert first is not None
+    done = dispatch_order(
+        order,
+        DispatchRequest("DPD", "1234567890123", line_ids=[first.pk],
+                        without_stock=True, confirm_unpaid=True),
+    )  # fmt: skip
+    Dispatch.objects.filter(pk=done.pk).update(
+        state=Dispatch.State.REFUSED,
+        channel_message=Message(texts.CANCELLED_AFTER_DISPATCH_ACTION),
+    )
     return [
         "/",
         "/inventory/",
@@ -59,6 +76,7 @@ def pages(live_server: Any) -> list[str]:
         "/inventory/import/",
         "/orders/",
         f"/orders/{order.pk}/",
+        "/orders/needs-action/",
         "/settings/",
         "/settings/channels/",
         "/settings/channels/add/",
@@ -78,8 +96,31 @@ def overflow(page: Any) -> int:
     return int(page.evaluate(f"{root}.scrollWidth - {root}.clientWidth"))
 
 
+def big_csv(tmp_path: Any) -> str:
+    path = tmp_path / "big.csv"
+    rows = [f"BIG-{n:05d};{LONG[:60]};{n % 5}" for n in range(8000)]
+    path.write_text("sku;title;on_hand\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+# Pages whose tables become cards at phone width: none scrolls inside itself.
+CARD_TABLES = ("/orders/{order}/", "/orders/needs-action/", "/settings/api-tokens/")
+
+
+def wide_tables(page: Any) -> list[str]:
+    """Tables whose content is wider than the viewport (or than themselves)."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('table')]
+              .filter(t => t.scrollWidth > t.clientWidth
+                        || t.getBoundingClientRect().right > window.innerWidth)
+              .map(t => t.className || 'table')"""
+        )
+    )
+
+
 def test_every_page_fits_a_phone(
-    live_server: Any, browser: Any, django_user_model: Any
+    live_server: Any, browser: Any, django_user_model: Any, tmp_path: Any
 ) -> None:
     urls = pages(live_server)
     context = browser.new_context(viewport=PHONE, locale="pl-PL")
@@ -95,12 +136,32 @@ def test_every_page_fits_a_phone(
         page.fill("#id_password", "phone-pass-1")
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server.url}/")
+        user = django_user_model.objects.get(username="phone")
+        ApiToken.issue(user, "ERP feed from the warehouse system, nightly")
         too_wide = {}
         for url in urls:
             page.goto(live_server.url + url)
             if overflow(page) > 0:
                 too_wide[url] = overflow(page)
         assert too_wide == {}
+
+        order = Order.objects.get()
+        scrolling = {}
+        for url in CARD_TABLES:
+            page.goto(live_server.url + url.format(order=order.pk))
+            assert page.locator("table").count() >= 1
+            if wide_tables(page):
+                scrolling[url] = wide_tables(page)
+        assert scrolling == {}
+        page.goto(f"{live_server.url}/orders/{order.pk}/")
+        assert page.locator(".dispatches td[data-label]").first.is_visible()
+
+        # A large CSV import's streamed progress page, and its outcome, fit too.
+        page.goto(f"{live_server.url}/inventory/import/")
+        page.set_input_files("#id_file", big_csv(tmp_path))
+        page.click("form.card button[type=submit]")
+        page.wait_for_selector("#import-done", timeout=120_000)
+        assert overflow(page) == 0
 
         # The menu is folded away, and opens to show every link and Log out.
         page.goto(f"{live_server.url}/orders/")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -410,15 +410,16 @@ def auto_link(channel: Channel) -> list[tuple[str, int]]:
 
 
 def link_order_lines(channel: Channel, linked: Iterable[tuple[str, int]]) -> int:
-    """Link the open orders' unlinked lines of newly linked offers."""
+    """Link the open orders' unlinked lines of newly linked offers (and tell
+    the lines that left without stock that their listing is linked now)."""
     by_offer = dict(linked)
     if not by_offer:
         return 0
     waiting = set(
         OrderLine.objects.filter(
+            Q(order__status=Order.Status.OPEN) | Q(dispatch__isnull=False),
             order__source=SOURCE,
             order__account=str(channel.pk),
-            order__status=Order.Status.OPEN,
             stock_item__isnull=True,
             offer_id__in=list(by_offer),
         ).values_list("offer_id", flat=True)

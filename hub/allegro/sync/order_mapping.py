@@ -71,7 +71,7 @@ def map_checkout_form(
         "buyer_guest": form.buyer.guest,
         "note": form.note or "",
         "surcharges": [_payment(surcharge) for surcharge in form.surcharges],
-        "lines_sent": _lines_sent(form.fulfillment),
+        "lines_sent": lines_sent(form.fulfillment),
     }
     if bought:
         fields["bought_at"] = min(bought)
@@ -110,7 +110,7 @@ def _line(item: schemas.LineItem, currency: str) -> IncomingLine:
     )
 
 
-def _lines_sent(fulfillment: schemas.Fulfillment | None) -> str:
+def lines_sent(fulfillment: schemas.Fulfillment | None) -> str:
     summary = fulfillment.shipment_summary if fulfillment else None
     return (summary.line_items_sent or "") if summary else ""
 

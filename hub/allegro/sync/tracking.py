@@ -36,11 +36,13 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hub.allegro import schemas, texts
 from hub.allegro.client import AllegroClient
 from hub.allegro.errors import AllegroError, PermanentError, TransientError
 from hub.allegro.models import Channel, SyncCursor
+from hub.allegro.sync.order_mapping import lines_sent as _lines_sent
 from hub.orders.carriers import OTHER, find_carrier, normalise
 from hub.orders.history import history
 from hub.orders.models import Carrier, Dispatch, Order, OrderEvent
@@ -84,6 +86,7 @@ class TrackingResult:
     refused: int = 0
     needs_action: int = 0
     statuses: int = 0
+    reread: int = 0  # orders read again after their shipment (lines sent)
     waiting: int = 0  # in the outbox but not due or not allowed to go yet
 
     def summary(self) -> str:
@@ -135,15 +138,20 @@ def sync_tracking(
     result = TrackingResult()
     waiting = outbox(channel_id).count()
     if not channel.enabled:
-        result.skipped = _(
-            "Channel %(name)s is disabled; %(n)d tracking number(s) wait."
+        result.skipped = ngettext(
+            "Channel %(name)s is disabled; %(n)d tracking number waits.",
+            "Channel %(name)s is disabled; %(n)d tracking numbers wait.",
+            waiting,
         ) % {"name": channel.name, "n": waiting}
         return result
     result.carriers = refresh_carriers(channel, client, now)
     if not channel.submit_tracking:
-        result.skipped = _(
-            "Submit Tracking Info is off for %(name)s; %(n)d tracking number(s) "
-            "wait and go when it is on."
+        result.skipped = ngettext(
+            "Submit Tracking Info is off for %(name)s; %(n)d tracking number "
+            "waits and goes when it is on.",
+            "Submit Tracking Info is off for %(name)s; %(n)d tracking numbers "
+            "wait and go when it is on.",
+            waiting,
         ) % {"name": channel.name, "n": waiting}
         return result
     due = list(
@@ -272,12 +280,17 @@ def _push(
 ) -> None:
     order = dispatch.order
     try:
-        if not dispatch.shipment_id:
+        if dispatch.shipment_id:  # Allegro accepted it on an earlier attempt
+            dispatch.channel_message = Message(texts.TRACKING_ALREADY_THERE)
+        else:
             _send_shipment(channel, client, dispatch, result)
         left_alone = False
+        form, status = None, ""
         if channel.tracking_status and order.status == Order.Status.DISPATCHED:
-            left_alone = not _set_status(client, order, channel.tracking_status)
+            form, left_alone = _set_status(client, order, channel.tracking_status)
             result.statuses += int(not left_alone)
+            status = "" if left_alone else channel.tracking_status
+        _reread_order(client, order, form, status, result)
     except _NeedsAction as exc:
         _finish(dispatch, Dispatch.State.NEEDS_ACTION, exc.message)
         result.needs_action += 1
@@ -294,8 +307,11 @@ def _push(
             note = message
         else:
             message = exc.user_message()
+            # Allegro's own words once: "Allegro refused tracking number X: …".
             note = Message(
-                texts.TRACKING_REFUSED, number=dispatch.tracking_number, why=message
+                texts.TRACKING_REFUSED,
+                number=dispatch.tracking_number,
+                why=exc.details_text() or exc.message,
             )
         _finish(dispatch, Dispatch.State.REFUSED, message)
         history(order, OrderEvent.Kind.TRACKING, note, actor=actor.ALLEGRO)
@@ -306,6 +322,35 @@ def _push(
         message = Message(texts.TRACKING_STATUS_LEFT_ALONE, text=message)
     _finish(dispatch, Dispatch.State.ACCEPTED, message)
     result.accepted += 1
+
+
+def _reread_order(
+    client: AllegroClient,
+    order: Order,
+    form: schemas.CheckoutForm | None,
+    status: str,
+    result: TrackingResult,
+) -> None:
+    """What Allegro now says about the order's shipments (lines sent: NONE /
+    SOME / ALL) and its fulfilment status, from the form as it is after the
+    shipment: the one the status check read (``status``: what it set), else one
+    GET. Allegro's word, not
+    ours: a shipment may cover fewer lines than the hub thinks. A failed read
+    leaves the order as it was: the shipment is accepted all the same."""
+    if form is None:
+        result.reread += 1
+        try:
+            form = client.get_checkout_form(order.external_id)
+        except AllegroError as exc:
+            log.warning("Order %s not read again: %s", order.external_id, exc)
+            return
+    fields = {"lines_sent": _lines_sent(form.fulfillment)}
+    status = status or (form.fulfillment.status if form.fulfillment else "") or ""
+    if status:
+        fields["fulfillment_status"] = status
+    Order.objects.filter(pk=order.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(order, name, value)
 
 
 def _finish(dispatch: Dispatch, state: str, message: Message) -> None:
@@ -391,16 +436,19 @@ def _accepted(dispatch: Dispatch, shipment: schemas.Shipment, message: Message) 
     dispatch.channel_message = message
 
 
-def _set_status(client: AllegroClient, order: Order, wanted: str) -> bool:
-    """Set the order's fulfilment status with the revision check; False when it
-    was left alone because the buyer cancelled the order."""
+def _set_status(
+    client: AllegroClient, order: Order, wanted: str
+) -> tuple[schemas.CheckoutForm, bool]:
+    """Set the order's fulfilment status with the revision check. Returns the
+    form as read (with the status as it is now) and whether the status was left
+    alone because the buyer cancelled the order."""
     for _try in range(STATUS_TRIES):
         form = client.get_checkout_form(order.external_id)
         if form.status == "CANCELLED":
-            return False
+            return form, True
         current = form.fulfillment.status if form.fulfillment else None
         if current == wanted:
-            return True  # e.g. Allegro switched it to SENT on the tracking number
+            return form, False  # e.g. Allegro switched it to SENT on the number
         try:
             client.set_fulfillment_status(
                 order.external_id, wanted, revision=form.revision
@@ -411,5 +459,5 @@ def _set_status(client: AllegroClient, order: Order, wanted: str) -> bool:
             # The order changed between our read and the write: read it again.
             log.info("Order %s changed meanwhile; re-reading", order.external_id)
             continue
-        return True
+        return form, False
     raise TransientError("the order kept changing on Allegro (revision)")

@@ -117,6 +117,34 @@ def test_link_unlink_and_back_to_automatic(
     assert "Linked by hand to CUP (alice)." in detail
 
 
+def test_link_ignores_the_case_of_the_sku_and_keeps_a_refused_one(
+    logged_in_client: Client, shop: Channel
+) -> None:
+    item = StockItem.objects.create(sku="DEMO-390", title="Kubek")
+    StockItem.objects.create(sku="demo-39", title="Talerz")  # exact, lower case
+    listing, other = add(shop, 1), add(shop, 2)
+    link_url = f"{url(shop)}{listing.pk}/link/"
+
+    refused = logged_in_client.post(link_url, {"sku": "demo-3900"}, follow=True)
+    page = refused.content.decode()
+    again = logged_in_client.get(url(shop)).content.decode()
+    linked = logged_in_client.post(link_url, {"sku": " demo-390 "}, follow=True)
+    exact = logged_in_client.post(
+        f"{url(shop)}{other.pk}/link/", {"sku": "demo-39"}, follow=True
+    )
+
+    assert "No stock item with SKU “demo-3900”; nothing was changed." in page
+    assert page.count('value="demo-3900"') == 1  # in this listing's box only
+    assert 'value="demo-3900"' not in again  # shown once, not for ever
+    assert "Linked offer 1001 to DEMO-390." in linked.content.decode()
+    assert "Linked offer 1002 to demo-39." in exact.content.decode()
+    listing.refresh_from_db()
+    other.refresh_from_db()
+    assert (listing.stock_item, listing.link_method) == (item, "MANUAL")
+    assert other.stock_item is not None
+    assert other.stock_item.sku == "demo-39"
+
+
 def test_redirect_goes_back_only_to_this_screen(
     logged_in_client: Client, shop: Channel
 ) -> None:

@@ -214,9 +214,12 @@ def test_invalid_waybill_is_refused_kept_and_not_retried_blindly(
     assert sent.state == Dispatch.State.REFUSED
     assert said in str(sent.channel_message)
     refusal = order.events.get(kind=OrderEvent.Kind.TRACKING).message
-    assert refusal == Message(
-        texts.TRACKING_REFUSED, number=number, why=sent.channel_message
-    )
+    assert refusal.code == texts.TRACKING_REFUSED
+    # One sentence: Allegro's own words once, not "…: Allegro refused the request: …".
+    assert str(refusal).startswith(f"Allegro refused tracking number {number}: ")
+    assert said in str(refusal)
+    assert str(refusal).count("refused") == 1
+    assert "Trace-Id" not in str(refusal)
     assert list(needing_attention()) == [sent]
     assert posts(emulator) == 1  # the second pass sent nothing
     assert shipments(emulator, order) == []

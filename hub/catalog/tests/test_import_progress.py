@@ -13,7 +13,7 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import translation
 
-from hub.catalog import import_stream, rows, stock
+from hub.catalog import import_stream, progress, stock
 from hub.catalog.models import StockChange, StockItem
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,7 @@ def post(client: Client, data: bytes, lang: str = "en") -> list[str]:
     )
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/html; charset=utf-8"
     return [piece.decode() for piece in response.streaming_content]
 
 
@@ -46,7 +47,7 @@ def bar(pieces: list[str]) -> list[int]:
 def test_a_large_import_streams_its_progress_then_the_summary(
     logged_in_client: Client,
 ) -> None:
-    pieces = post(logged_in_client, big_file(rows.PROGRESS_CHUNK + 10))
+    pieces = post(logged_in_client, big_file(progress.PROGRESS_CHUNK + 10))
     # The page's top (with the bar) comes first, alone, before any work is done.
     assert 'id="import-bar"' in pieces[0]
     assert bar(pieces[:1]) == []
@@ -80,9 +81,9 @@ def test_a_browser_that_goes_away_mid_way_leaves_nothing_saved() -> None:
     import stops there and its transaction rolls back."""
     stock.default_location()
     pieces = import_stream.progress_and_outcome(
-        big_file(3 * rows.PROGRESS_CHUNK), actor="user:alice"
+        big_file(3 * progress.PROGRESS_CHUNK), actor="user:alice"
     )
-    count = 3 * rows.PROGRESS_CHUNK
+    count = 3 * progress.PROGRESS_CHUNK
     seen = ""
     with translation.override("en"):
         while f"Saving items: {count} of {count}" not in seen:  # items written
@@ -101,7 +102,7 @@ def test_a_small_file_still_redirects_to_the_inventory(logged_in_client: Client)
 
 
 def test_the_command_line_import_prints_its_progress(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    count = 2 * rows.PROGRESS_CHUNK + 1
+    count = 2 * progress.PROGRESS_CHUNK + 1
     path = tmp_path / "stock.csv"
     path.write_bytes(big_file(count))
     out, err = StringIO(), StringIO()

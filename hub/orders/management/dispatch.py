@@ -7,13 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from hub.catalog.rows import RowsInvalid
-from hub.orders.dispatch_csv import Options, dispatch_csv
+from hub.orders.dispatch_csv import Options, dispatch_csv, summary
 from hub.orders.dispatching import (
     DispatchRequest,
     NotDispatchable,
-    dispatch_order,
+    dispatch_or_add_tracking,
     find_lines,
     find_order,
 )
@@ -49,7 +50,7 @@ def dispatch_one(command: BaseCommand, options: dict[str, Any]) -> None:
     try:
         order = find_order(str(options["order"]))
         lines = find_lines(order, options["lines"]) if options["lines"] else None
-        done = dispatch_order(
+        done, added = dispatch_or_add_tracking(
             order,
             DispatchRequest(
                 carrier=str(options["carrier"]),
@@ -63,14 +64,24 @@ def dispatch_one(command: BaseCommand, options: dict[str, Any]) -> None:
         )
     except NotDispatchable as exc:
         raise CommandError(_explain(exc)) from None
-    command.stdout.write(
-        _("Order %(order)s dispatched (%(lines)d line(s)); tracking number: %(state)s.")
-        % {
-            "order": order.external_id,
-            "lines": done.lines.count(),
-            "state": done.get_state_display(),
-        }
-    )
+    count = done.lines.count()
+    if added:
+        text = _(
+            "Tracking number %(number)s added to the dispatch of order %(order)s."
+        ) % {"number": done.tracking_number, "order": order.external_id}
+    else:
+        text = ngettext(
+            "Order %(order)s dispatched (%(lines)d line).",
+            "Order %(order)s dispatched (%(lines)d lines).",
+            count,
+        ) % {"order": order.external_id, "lines": count}
+    if done.tracking_number:
+        text += " " + _("The tracking number waits in the outbox for the channel.")
+    else:
+        text += " " + _(
+            "No tracking number: add it later with the same command and --tracking."
+        )
+    command.stdout.write(text)
 
 
 def dispatch_file(command: BaseCommand, options: dict[str, Any]) -> None:
@@ -93,6 +104,11 @@ def dispatch_file(command: BaseCommand, options: dict[str, Any]) -> None:
         for error in exc.errors:
             command.stderr.write(str(error))
         raise CommandError(
-            _("Nothing was dispatched: %(n)d problem(s).") % {"n": len(exc.errors)}
+            ngettext(
+                "Nothing was dispatched: %(n)d problem.",
+                "Nothing was dispatched: %(n)d problems.",
+                len(exc.errors),
+            )
+            % {"n": len(exc.errors)}
         ) from None
-    command.stdout.write(_("%(n)d dispatch(es) made.") % {"n": len(done)})
+    command.stdout.write(summary(done))

@@ -144,9 +144,12 @@ def test_bulk_dispatch_from_the_list_dispatches_each_order_on_its_own(
     page = response.content.decode()
     assert Order.objects.get(external_id="A").status == Order.Status.DISPATCHED
     assert Order.objects.get(external_id="UNPAID").status == Order.Status.OPEN
-    assert "1 order(s) dispatched" in page
+    assert "1 order dispatched. Stock taken off for 1 line." in page
+    assert "(s)" not in page
     assert "UNPAID: " in page
     assert Dispatch.objects.get().state == Dispatch.State.NOT_SENT
+    noted = OrderEvent.objects.get(kind=OrderEvent.Kind.DISPATCHED)
+    assert noted.message == Message(texts.DISPATCHED_WITH, carrier="DPD")
 
 
 def test_list_offers_the_bulk_form_for_open_orders(
@@ -242,7 +245,10 @@ def test_cli_dispatch_with_lines(orders: dict[str, Order], mug: StockItem):
     out = run("dispatch", "B", "--carrier", "InPost", "--tracking", "6" * 24,
               "--lines", "OF-2")  # fmt: skip
 
-    assert "dispatched (1 line(s))" in out
+    assert out == (
+        "Order B dispatched (1 line). The tracking number waits in the outbox "
+        "for the channel.\n"
+    )
     done = Dispatch.objects.get()
     assert (done.carrier_code, done.state) == ("INPOST", Dispatch.State.PENDING)
     assert Order.objects.get(external_id="B").status == Order.Status.OPEN
@@ -270,10 +276,10 @@ def test_cli_dispatch_csv(orders: dict[str, Order], tmp_path: Path):
     bad = tmp_path / "bad.csv"
     bad.write_text("order_id,carrier,tracking_number\nB,DPD,1\nNOPE,DPD,2\n")
 
-    with pytest.raises(CommandError, match="Nothing was dispatched: 1 problem"):
+    with pytest.raises(CommandError, match=r"^Nothing was dispatched: 1 problem\.$"):
         run("dispatch-csv", str(bad))
     assert not Dispatch.objects.exists()
-    assert "1 dispatch(es) made" in run("dispatch-csv", str(good))
+    assert run("dispatch-csv", str(good)) == "1 dispatch made.\n"
 
 
 def test_api_shows_what_the_channel_said_in_the_callers_language(
@@ -303,3 +309,75 @@ def test_api_shows_what_the_channel_said_in_the_callers_language(
     assert english.json()[0]["channel_message"].startswith(
         "Allegro does not know the carrier “Kurier Zenek”."
     )
+
+
+# ------------------------------------- a tracking number after a bulk dispatch
+
+
+def bulk(client: Client, *orders: Order, **data: Any) -> Any:
+    ids = [order.pk for order in orders]
+    return client.post(
+        reverse("orders_bulk_dispatch"), {"order": ids, "carrier": "DPD", **data}
+    )
+
+
+def test_csv_adds_the_number_to_a_dispatch_made_without_one(
+    logged_in_client: Client, orders: dict[str, Order], mug: StockItem
+):
+    bulk(logged_in_client, orders["A"])
+    before = stock.on_hand(mug, stock.default_location())
+
+    response = upload(
+        logged_in_client, "order_id,carrier,tracking_number\nA,DPD,1234567890123\n"
+    )
+
+    assert response.status_code == 302
+    done = Dispatch.objects.get()  # no second dispatch
+    assert (done.carrier_code, done.tracking_number, done.state) == (
+        "DPD",
+        "1234567890123",
+        Dispatch.State.PENDING,
+    )
+    assert stock.on_hand(mug, stock.default_location()) == before  # not taken twice
+    added = OrderEvent.objects.get(kind=OrderEvent.Kind.TRACKING)
+    assert added.message == Message(
+        texts.TRACKING_ADDED, carrier="DPD", number="1234567890123"
+    )
+    page = logged_in_client.get(reverse("orders")).content.decode()
+    assert "1 tracking number added to an earlier dispatch." in page
+
+
+def test_api_and_cli_add_the_number_to_the_same_lines_only(
+    logged_in_client: Client, api: Client, orders: dict[str, Order]
+):
+    bulk(logged_in_client, orders["A"], orders["B"])
+    url = f"/api/orders/{orders['A'].pk}/dispatches"
+
+    added = api.post(
+        url,
+        {"carrier": "InPost", "tracking_number": "6" * 24},
+        content_type="application/json",
+    )
+    again = api.post(
+        url,
+        {"carrier": "DPD", "tracking_number": "1234567890123"},
+        content_type="application/json",
+    )
+    with pytest.raises(CommandError, match="left in one parcel with others"):
+        run("dispatch", "B", "--carrier", "DPD", "--tracking", "1234567890123",
+            "--lines", "OF-2")  # fmt: skip
+    whole = run("dispatch", "B", "--carrier", "DPD", "--tracking", "1234567890123")
+
+    assert added.status_code == 200
+    assert added.json()["tracking_number"] == "6" * 24
+    assert added.json()["state"] == "PENDING"
+    # Now it has a number: a second one is refused, as before.
+    assert again.status_code == 422
+    assert "dispatched already" in again.json()["detail"]
+    assert whole == (
+        "Tracking number 1234567890123 added to the dispatch of order B. The "
+        "tracking number waits in the outbox for the channel.\n"
+    )
+    numbers = sorted(Dispatch.objects.values_list("tracking_number", flat=True))
+    assert numbers == ["1234567890123", "6" * 24]
+    assert Dispatch.objects.count() == 2

@@ -17,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext_lazy
 
 from hub.allegro.status import LISTING_STATUSES
-from hub.orders.texts import status_words
+from hub.orders.texts import lines_sent_words, status_words
 from hub.text import formats
 
 register = template.Library()
@@ -56,6 +56,12 @@ def channel_status(raw: str) -> SafeString:
         raw,
         status_words(raw),
     )
+
+
+@register.simple_tag
+def lines_sent(raw: str) -> SafeString:
+    """How many lines the channel has in shipments (none/some/all), in words."""
+    return format_html('<span title="{}">{}</span>', raw, lines_sent_words(raw))
 
 
 @register.simple_tag

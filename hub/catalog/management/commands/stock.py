@@ -13,13 +13,8 @@ from django.utils.translation import gettext as _
 
 from hub.catalog import csvio, stock, texts
 from hub.catalog.models import Location, StockItem
-from hub.catalog.rows import (
-    PROGRESS_CHUNK,
-    STEP_NAMES,
-    RowsInvalid,
-    parse_on_hand,
-    percent,
-)
+from hub.catalog.progress import PROGRESS_CHUNK, STEP_NAMES, percent
+from hub.catalog.rows import RowsInvalid, parse_on_hand
 from hub.text import actor
 from hub.text.message import Message
 
