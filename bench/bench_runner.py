@@ -267,10 +267,13 @@ def _celery_throughput(
                     expected.add(emu.purchase(offer))
             emu.clock.set(now)
             emu.add_fault(r"^/", "slow", count=None, delay_seconds=latency)
-            processes.append(_start(env, "beat"))
             processes += [
                 _start(env, "worker", "--concurrency", "2") for _ in range(workers)
             ]
+            # Every worker ready before the beat hands out work: a worker still
+            # starting would count against the run (and start-up is not syncing).
+            wait_for(lambda: workers_ready() >= workers, 300, "the workers")
+            processes.append(_start(env, "beat"))
             # From the first request on: the processes' start-up is not syncing.
             wait_for(lambda: len(emu.request_log) > 0, 300, "the first request")
             started = time.monotonic()
@@ -283,10 +286,22 @@ def _celery_throughput(
                 stop(process)
             stop_emulator()
     rate = len(expected) / seconds
+    # Requests in flight on average: the concurrency the workers achieved.
+    busy = len(emu.request_log) * latency / seconds
     print(
-        f"  {workers} worker(s): {len(expected)} orders in {seconds:.1f} s", flush=True
+        f"  {workers} worker(s): {len(expected)} orders in {seconds:.1f} s, "
+        f"{len(emu.request_log)} requests, {busy:.1f} in flight on average",
+        flush=True,
     )
     return rate
+
+
+def workers_ready() -> int:
+    """How many Celery workers on the bench's broker answer a ping."""
+    from celery import Celery
+
+    with Celery(broker=REDIS_URL) as app:
+        return len(app.control.ping(timeout=0.5))
 
 
 def _start(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
