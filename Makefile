@@ -62,7 +62,7 @@ bench: venv
 # Sorted, without source locations or a creation date, so parallel branches merge cleanly.
 PO := hub/locale/pl/LC_MESSAGES/django.po
 messages: venv
-	cd hub && HUB_DATA_DIR=$${HUB_DATA_DIR:-/tmp/hub-messages} ../$(BIN)/python -m django makemessages -l pl --no-location --no-obsolete --ignore "*/tests/*" --settings=hub.settings
+	cd hub && HUB_DATA_DIR=$${HUB_DATA_DIR:-/tmp/hub-messages} ../$(BIN)/python -m django makemessages -l pl --no-location --no-obsolete --no-fuzzy-matching --ignore "*/tests/*" --settings=hub.settings
 	msgcat --sort-output --no-location -o $(PO) $(PO)
 	sed -i '/^"POT-Creation-Date:/d' $(PO)
 	cd hub && ../$(BIN)/python -m django compilemessages -l pl --settings=hub.settings

@@ -15,7 +15,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from hub.allegro.models import Channel, Listing
@@ -35,7 +35,7 @@ class MappingFilterForm(forms.Form):
         ("out_of_sync", gettext_lazy("Out of sync")),
         ("out_of_stock", gettext_lazy("Out of stock but live")),
         ("failed", gettext_lazy("Push failed")),
-        ("ended", gettext_lazy("Ended")),
+        ("ended", pgettext_lazy("listings filter", "Ended")),
     ]
     q = forms.CharField(
         label=gettext_lazy("Search"),
@@ -101,8 +101,9 @@ def listing_page(
 def mapping(request: HttpRequest, pk: int) -> HttpResponse:
     channel = get_object_or_404(Channel, pk=pk)
     form = MappingFilterForm(request.GET or None)
+    rows = filtered(channel, form)
     page, next_after, previous = listing_page(
-        filtered(channel, form),
+        rows,
         _int(request.GET.get("after", "")),
         _int(request.GET.get("before", "")),
     )
@@ -120,6 +121,8 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
         "first_url": "?" + urlencode(kept),
         "here": request.get_full_path(),
         "total": Listing.objects.filter(channel=channel).count(),
+        # How many the search or filter found (one count; None without one).
+        "matching": rows.count() if kept else None,
         "typed": request.session.pop(TYPED_SKU, None) or {},
     }
     return render(request, "allegro/mapping.html", context)

@@ -60,6 +60,29 @@ def test_filters_and_search(logged_in_client: Client, shop: Channel) -> None:
     assert "Inventory Sync is off for this channel: nothing is sent" in page
 
 
+def test_the_count_says_how_many_match_and_an_empty_result_says_why(
+    logged_in_client: Client, shop: Channel
+) -> None:
+    add(shop, 1, title="Red kettle")
+    add(shop, 2, title="Blue mug")
+    add(shop, 3, title="Red mug")
+
+    def page(**query: str) -> str:
+        return logged_in_client.get(url(shop), query).content.decode()
+
+    assert "3 listings in all" in page()
+    assert "2 of 3 listings match" in page(q="red")
+    assert "1 of 3 listings matches" in page(q="blue")
+    nothing = page(q="green")
+    assert "0 of 3 listings match" in nothing
+    assert "No listings match this search or filter." in nothing
+    assert "allegro-hub sync" not in nothing  # the listings were read already
+    Listing.objects.all().delete()
+    empty = page()
+    assert "No listings read from Allegro yet." in empty
+    assert "--only listings" in empty
+
+
 def test_keyset_pages_cost_the_same_queries_anywhere(
     logged_in_client: Client, shop: Channel
 ) -> None:
