@@ -3,6 +3,9 @@ that drive them (api-notes §3)."""
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -410,11 +413,31 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
             f"Offset and limit parameters exceed maximal result size of {cap} items",
         )
     now = emu.clock.now()
+    # Date bounds first, in the one pass over every form (the cheap, selective part).
+    bounds: list[tuple[str, datetime, datetime]] = []
+    for name, attr in (
+        ("lineItems.boughtAt", "created_at"),
+        ("updatedAt", "updated_at"),
+    ):
+        gte, lte = ctx.q(f"{name}.gte"), ctx.q(f"{name}.lte")
+        low = (
+            parse_dt(gte, f"{name}.gte", status=400, offset_required=True)
+            if gte
+            else datetime.min.replace(tzinfo=now.tzinfo)
+        )
+        high = (
+            parse_dt(lte, f"{name}.lte", status=400, offset_required=True)
+            if lte
+            else datetime.max.replace(tzinfo=now.tzinfo)
+        )
+        if gte or lte:
+            bounds.append((attr, low, high))
     found = [
         cf
         for cf in emu.checkout_forms.values()
         if cf.seller_id == ctx.seller_id
         and (cf.hidden_from_list_until is None or cf.hidden_from_list_until <= now)
+        and all(low <= getattr(cf, attr) <= high for attr, low, high in bounds)
     ]
     filters: dict[str, Any] = {
         "status": lambda cf: cf.status,
@@ -435,24 +458,16 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
             found = [cf for cf in found if getter(cf) in wanted]
     if ctx.q("surcharges.id"):
         found = []
-    for name, attr in (
-        ("lineItems.boughtAt", "created_at"),
-        ("updatedAt", "updated_at"),
-    ):
-        gte, lte = ctx.q(f"{name}.gte"), ctx.q(f"{name}.lte")
-        if gte:
-            bound = parse_dt(gte, f"{name}.gte", status=400, offset_required=True)
-            found = [cf for cf in found if getattr(cf, attr) >= bound]
-        if lte:
-            bound = parse_dt(lte, f"{name}.lte", status=400, offset_required=True)
-            found = [cf for cf in found if getattr(cf, attr) <= bound]
     sort = ctx.q("sort") or "-lineItems.boughtAt"
     keys = {"lineItems.boughtAt": "created_at", "updatedAt": "updated_at"}
     if sort.lstrip("-") not in keys:
         raise ApiError(400, "VALIDATION_ERROR", f"Invalid sort: {sort}", path="sort")
     attr = keys[sort.lstrip("-")]
-    found.sort(key=lambda cf: (getattr(cf, attr), cf.id), reverse=sort.startswith("-"))
-    page = found[offset : offset + limit]
+    # Only the first offset + limit in order are needed: a partial sort keeps a
+    # page cheap when thousands of forms match (the hub pages through them).
+    order = heapq.nlargest if sort.startswith("-") else heapq.nsmallest
+    first = order(offset + limit, found, key=lambda cf: (getattr(cf, attr), cf.id))
+    page = first[offset : offset + limit]
     body = {
         "checkoutForms": [checkout_form_json(cf) for cf in page],
         "count": len(page),
@@ -480,13 +495,15 @@ def list_events(emu: Emulator, ctx: Ctx) -> httpx.Response:
     check_enum("type", list(types), EVENT_TYPES, 422)
     # Oldest first, strictly after `from` (api-notes §3.3). A `from` older than
     # the retention window simply yields the oldest events still kept.
-    events = [
+    # The journal is kept in id order: start after `from` by bisection and stop
+    # at `limit`, so a page costs the same at the end of a long journal.
+    start = bisect.bisect_right(emu.order_events, after, key=lambda e: e.id)
+    wanted = (
         e
-        for e in emu.order_events
-        if e.seller_id == ctx.seller_id
-        and e.id > after
-        and (not types or e.type in types)
-    ][:limit]
+        for e in itertools.islice(emu.order_events, start, None)
+        if e.seller_id == ctx.seller_id and (not types or e.type in types)
+    )
+    events = list(itertools.islice(wanted, limit))
     return json_response(200, {"events": [event_json(e) for e in events]})
 
 
