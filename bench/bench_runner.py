@@ -42,32 +42,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-HUB = str(Path(sys.executable).parent / "allegro-hub")
+
+# The runner tests' channels script; imported after sys.path (bench/ runs as a script).
+from hub.allegro.tests.installation import ADD_CHANNELS, HUB  # noqa: E402
+
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-
-ADD_CHANNELS = """
-import json, os
-from datetime import datetime
-from hub.allegro.auth import store_tokens
-from hub.allegro.models import Channel
-given = json.loads(os.environ["BENCH_GIVEN"])
-for each in given["channels"]:
-    channel = Channel(
-        name=each["name"], environment="custom", api_url=given["url"],
-        auth_url=given["url"], client_id=given["client_id"],
-        account_id=each["seller_id"], marketplace_id="allegro-pl",
-        default_currency="PLN",
-        sync_orders_from=(
-            datetime.fromisoformat(given["since"]) if given["since"] else None
-        ),
-    )
-    channel.client_secret = given["client_secret"]
-    channel.save()
-    store_tokens(channel, each["tokens"])
-"""
 
 
 def environment(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -112,7 +94,7 @@ def add_channels(
             for n, seller in enumerate(sellers)
         ],
     }
-    hub(env, "shell", "-c", ADD_CHANNELS, BENCH_GIVEN=json.dumps(given))
+    hub(env, "shell", "-c", ADD_CHANNELS, HUB_TEST_GIVEN=json.dumps(given))
     return sellers
 
 

@@ -17,6 +17,31 @@ from psycopg import sql
 
 HUB = str(Path(sys.executable).parent / "allegro-hub")
 
+# `allegro-hub shell -c ADD_CHANNELS` with HUB_TEST_GIVEN (JSON: url, client_id,
+# client_secret, since, channels [{name, seller_id, tokens}]): connected channels
+# pointing at an emulator, as the kill, runner and Celery tests and the runner's
+# benchmark need them.
+ADD_CHANNELS = """
+import json, os
+from datetime import datetime
+from hub.allegro.auth import store_tokens
+from hub.allegro.models import Channel
+given = json.loads(os.environ["HUB_TEST_GIVEN"])
+for each in given["channels"]:
+    channel = Channel(
+        name=each["name"], environment="custom", api_url=given["url"],
+        auth_url=given["url"], client_id=given["client_id"],
+        account_id=each["seller_id"], marketplace_id="allegro-pl",
+        default_currency="PLN",
+        sync_orders_from=(
+            datetime.fromisoformat(given["since"]) if given["since"] else None
+        ),
+    )
+    channel.client_secret = given["client_secret"]
+    channel.save()
+    store_tokens(channel, each["tokens"])
+"""
+
 
 def hub(
     env: dict[str, str], *args: str, **extra: Any

@@ -20,30 +20,9 @@ from pathlib import Path
 import pytest
 
 from hub.allegro.tests.fixtures import HubEmulator
-from hub.allegro.tests.installation import HUB, fresh_installation, hub
+from hub.allegro.tests.installation import ADD_CHANNELS, HUB, fresh_installation, hub
 
 REDIS_TEST_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
-
-ADD_CHANNELS = """
-import json, os
-from datetime import datetime
-from hub.allegro.auth import store_tokens
-from hub.allegro.models import Channel
-given = json.loads(os.environ["HUB_TEST_GIVEN"])
-for each in given["channels"]:
-    channel = Channel(
-        name=each["name"], environment="custom", api_url=given["url"],
-        auth_url=given["url"], client_id=given["client_id"],
-        account_id=each["seller_id"], marketplace_id="allegro-pl",
-        default_currency="PLN",
-        sync_orders_from=(
-            datetime.fromisoformat(given["since"]) if given["since"] else None
-        ),
-    )
-    channel.client_secret = given["client_secret"]
-    channel.save()
-    store_tokens(channel, each["tokens"])
-"""
 
 IMPORTED = """
 import json

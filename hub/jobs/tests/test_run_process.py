@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +14,7 @@ import httpx
 
 from allegro_emulator.server import start_background
 from hub.allegro.tests.fixtures import HubEmulator
-
-HUB = str(Path(sys.executable).parent / "allegro-hub")
+from hub.allegro.tests.installation import HUB, hub
 
 SETUP = """
 import json, os
@@ -32,12 +30,6 @@ channel.client_secret = given["client_secret"]
 channel.save()
 store_tokens(channel, given["tokens"])
 """
-
-
-def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [HUB, *args], env=env, capture_output=True, text=True, timeout=120
-    )
 
 
 def orders(env: dict[str, str]) -> list[str]:
