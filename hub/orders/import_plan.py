@@ -19,13 +19,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from hub.batch_sql import insert_rows, update_rows
+from hub.batch_sql import insert_rows, insert_values, update_rows
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
 from hub.orders import texts
 from hub.orders.dispatching import cancelled_after_dispatch
-from hub.orders.history import history_entry
 from hub.orders.linking import Catalog, LineKey
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.orders.stock import order_reason
@@ -46,6 +46,9 @@ LINE_FIELDS = (
 )  # fmt: skip
 LINE_QUIET = ("original_unit_price", "bought_at")
 INSERT_ATTEMPTS = 3
+HISTORY_COLUMNS = (
+    "order_id", "kind", "message", "actor", "occurred_at", "source_event",
+)  # fmt: skip
 
 
 @dataclass
@@ -58,7 +61,8 @@ class Writes:
     dropped_lines: list[OrderLine] = field(default_factory=list)
     changed_orders: dict[tuple[str, ...], list[Order]] = field(default_factory=dict)
     touched_orders: list[Order] = field(default_factory=list)
-    history: list[OrderEvent] = field(default_factory=list)
+    # Rows of the orders' history, as HISTORY_COLUMNS.
+    history: list[tuple[Any, ...]] = field(default_factory=list)
     # Lines to promise once they have ids: (line, location id, reason, actor).
     promise: list[tuple[OrderLine, int, Message, str]] = field(default_factory=list)
     release: list[tuple[Allocation, Message, str]] = field(default_factory=list)
@@ -99,8 +103,19 @@ def _lock(account: Account, external_ids: list[str]) -> dict[str, Order]:
             external_id__in=external_ids,
         )
         .order_by("external_id")
-        .prefetch_related("lines")
     }
+
+
+def _lines_of(orders: list[Order]) -> dict[int, list[OrderLine]]:
+    """The orders' lines by order id: grouped here rather than by
+    prefetch_related, which builds a queryset per order (most of the time of
+    reading a page of known orders)."""
+    lines: dict[int, list[OrderLine]] = {order.pk: [] for order in orders}
+    for line in OrderLine.objects.filter(order_id__in=list(lines)).order_by(
+        "order_id", "external_id"
+    ):
+        lines[line.order_id].append(line)
+    return lines
 
 
 # ------------------------------------------------------------------ new orders
@@ -222,13 +237,14 @@ def _plan_updates(
     writes: Writes,
     counts: SaveCounts,
 ) -> None:
+    lines_of = _lines_of(list(existing.values()))
     held = {
         allocation.reference: allocation
         for allocation in Allocation.objects.filter(
             reference__in=[
                 line.allocation_reference
-                for order in existing.values()
-                for line in order.lines.all()
+                for lines in lines_of.values()
+                for line in lines
             ]
         )
     }
@@ -247,9 +263,11 @@ def _plan_updates(
     for data in incoming:
         order = existing.get(data.external_id)
         if order is not None:
+            old_lines = {line.external_id: line for line in lines_of[order.pk]}
             _plan_update(
-                account, catalog, order, data, held, location_of, writes, counts
-            )
+                account, catalog, order, data, old_lines, held, location_of, writes,
+                counts,
+            )  # fmt: skip
 
 
 def _plan_update(
@@ -257,6 +275,7 @@ def _plan_update(
     catalog: Catalog,
     order: Order,
     data: IncomingOrder,
+    old_lines: dict[str, OrderLine],
     held: dict[str, Allocation],
     location_of: Any,
     writes: Writes,
@@ -276,14 +295,20 @@ def _plan_update(
     new_status = data.fields.get("channel_status", order.channel_status)
     if data.cancelled and new_status != order.channel_status:
         writes.cancelled_ids.append(order.pk)
-    for name, value in data.fields.items():
-        setattr(order, name, value)
+    # Only what differs is written back: most of a changed order stays as it is
+    # (a payment moves a handful of its ~30 fields).
+    moved = sorted(
+        name
+        for name, value in data.fields.items()
+        if differs(getattr(order, name), value)
+    )
+    for name in moved:
+        setattr(order, name, data.fields[name])
     old_status = order.status
     if order.status != Order.Status.DISPATCHED:
         # The channel's form is the truth; a dispatched order stays dispatched
         # (its stock has already left).
         order.status = Order.Status.CANCELLED if data.cancelled else Order.Status.OPEN
-    old_lines = {line.external_id: line for line in order.lines.all()}
     lines, lines_changed = _plan_lines(account, catalog, order, data, old_lines, writes)
     reason = order_reason(order)
     for external_id, old in old_lines.items():
@@ -306,7 +331,7 @@ def _plan_update(
         _plan_promises(order, lines, held, location_of(order), writes)
     unlinked = sum(1 for line in lines if line.stock_item_id is None)
     order.has_unlinked_lines = bool(unlinked)
-    columns = ("status", "has_unlinked_lines", "updated_at", *sorted(data.fields))
+    columns = ("status", "has_unlinked_lines", "updated_at", *moved)
     writes.changed_orders.setdefault(columns, []).append(order)
     counts.unlinked_lines += unlinked
     counts.updated += 1
@@ -391,11 +416,11 @@ def _note(
     writes: Writes,
 ) -> None:
     writes.history.append(
-        history_entry(
-            order, kind, message,
-            actor=account.source,  # the channel did it (e.g. "allegro")
-            occurred_at=data.occurred_at,
-            source_event=data.source_event,
+        (
+            order.pk, kind, message,
+            account.source[:100],  # the channel did it (e.g. "allegro")
+            data.occurred_at or timezone.now(),
+            data.source_event[:255],
         )
     )  # fmt: skip
 
@@ -425,7 +450,7 @@ def _write(writes: Writes) -> None:
             )
         update_rows(Order, columns, orders)
     update_rows(Order, ("revision", "channel_updated_at"), writes.touched_orders)
-    insert_rows(OrderEvent, writes.history)
+    insert_values(OrderEvent, HISTORY_COLUMNS, writes.history)
     cancelled_after_dispatch(writes.cancelled_ids)
 
 
