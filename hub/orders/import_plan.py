@@ -29,7 +29,7 @@ from hub.orders.dispatching import cancelled_after_dispatch
 from hub.orders.linking import Catalog, LineKey
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.orders.stock import order_reason
-from hub.text.message import Message, labels, money, status
+from hub.text.message import Message, labels, money, sentences, status
 
 if TYPE_CHECKING:
     from hub.orders.importing import Account, IncomingOrder, SaveCounts
@@ -341,12 +341,26 @@ def _plan_update(
         # to stop, as for an order dispatched whole.
         left = any(line.dispatch_id is not None for line in old_lines.values())
         code = texts.CANCELLED_AFTER_DISPATCH if left else texts.CANCELLED
-        _note(account, order, data, OrderEvent.Kind.CANCELLED, Message(code), writes)
-    for kind, message in notes:
-        _note(account, order, data, kind, message, writes)
+        notes.insert(0, (OrderEvent.Kind.CANCELLED, Message(code)))
     if lines_changed:
-        changed = Message(texts.LINES_CHANGED)
-        _note(account, order, data, OrderEvent.Kind.CHANGED, changed, writes)
+        notes.append((OrderEvent.Kind.CHANGED, Message(texts.LINES_CHANGED)))
+    if notes:
+        _note(account, order, data, *one_change(notes), writes)
+
+
+# The kind of a line that says several things: the weightiest of them.
+WEIGHT = [OrderEvent.Kind.CANCELLED, OrderEvent.Kind.PAID, OrderEvent.Kind.STATUS]
+
+
+def one_change(notes: list[tuple[str, Message]]) -> tuple[str, Message]:
+    """What one read of a changed order found, as one line of its history (a
+    payment moves the status, pays and changes the payment details at once)."""
+    if len(notes) == 1:
+        return notes[0]
+    kinds = {kind for kind, _message in notes}
+    kind = next((k for k in WEIGHT if k in kinds), OrderEvent.Kind.CHANGED)
+    parts = sentences(*(message for _kind, message in notes))
+    return kind, Message(texts.SEVERAL_CHANGES, changes=parts)
 
 
 def _plan_lines(
