@@ -27,8 +27,8 @@ from hub.catalog.models import Allocation, Location
 from hub.orders import texts
 from hub.orders.dispatching import cancelled_after_dispatch
 from hub.orders.linking import Catalog, LineKey
-from hub.orders.models import Order, OrderEvent, OrderLine
-from hub.orders.stock import order_reason
+from hub.orders.models import Order, OrderEvent, OrderLine, line_reference
+from hub.orders.stock import order_reason, order_reason_of
 from hub.text.message import Message, labels, money, sentences, status
 
 if TYPE_CHECKING:
@@ -46,6 +46,11 @@ LINE_FIELDS = (
 )  # fmt: skip
 LINE_QUIET = ("original_unit_price", "bought_at")
 INSERT_ATTEMPTS = 3
+NEW_LINE_COLUMNS = (
+    "order_id", "external_id", *LINE_FIELDS, *LINE_QUIET,
+)  # fmt: skip
+KEY = ("order_id", "external_id")
+LINE_ITEM = NEW_LINE_COLUMNS.index("stock_item_id") - 1  # in a row without order_id
 HISTORY_COLUMNS = (
     "order_id", "kind", "message", "actor", "occurred_at", "source_event",
 )  # fmt: skip
@@ -63,8 +68,12 @@ class Writes:
     touched_orders: list[Order] = field(default_factory=list)
     # Rows of the orders' history, as HISTORY_COLUMNS.
     history: list[tuple[Any, ...]] = field(default_factory=list)
-    # Lines to promise once they have ids: (line, location id, reason, actor).
+    # New orders' lines, as NEW_LINE_COLUMNS.
+    new_line_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    # Lines to promise once they have ids: (line, location id, reason, actor);
+    # of new orders, (index in new_line_rows, location id, reason, actor).
     promise: list[tuple[OrderLine, int, Message, str]] = field(default_factory=list)
+    promise_rows: list[tuple[int, int, Message, str]] = field(default_factory=list)
     release: list[tuple[Allocation, Message, str]] = field(default_factory=list)
     # Orders the buyer cancelled in this batch: what left already needs action.
     cancelled_ids: list[int] = field(default_factory=list)
@@ -127,69 +136,100 @@ def _insert_orders(
     fresh: list[IncomingOrder],
     writes: Writes,
     counts: SaveCounts,
-) -> list[Order] | None:
+) -> list[int] | None:
     """Insert the new orders (None if one exists already) and plan their lines,
-    allocations and history."""
-    orders: list[Order] = []
-    lines_of: list[list[OrderLine]] = []
+    allocations and history. Rows go in as plain tuples: a model instance per
+    order and line cost more than writing them."""
+    if not fresh:
+        return []
+    names = {name for data in fresh for name in data.fields}
+    defaults = {
+        f.name: f.get_default() for f in Order._meta.concrete_fields if f.name in names
+    }
+    orders: list[dict[str, Any]] = []
+    lines_of: list[list[tuple[Any, ...]]] = []
     for data in fresh:
-        cancelled = Order.Status.CANCELLED if data.cancelled else Order.Status.OPEN
-        order = Order(
-            source=account.source,
-            account=account.account,
-            external_id=data.external_id,
-            status=cancelled,
-            location=account.location,
-            **data.fields,
+        lines = [_new_line_values(account, catalog, line) for line in data.lines]
+        cancelled = data.cancelled
+        orders.append(
+            {
+                **defaults,
+                **data.fields,
+                "source": account.source,
+                "account": account.account,
+                "external_id": data.external_id,
+                "status": Order.Status.CANCELLED if cancelled else Order.Status.OPEN,
+                "location_id": account.location.pk,
+                "has_unlinked_lines": any(line[LINE_ITEM] is None for line in lines),
+            }
         )
-        lines = [_new_line(account, catalog, order, line) for line in data.lines]
-        order.has_unlinked_lines = any(line.stock_item_id is None for line in lines)
-        orders.append(order)
         lines_of.append(lines)
-    if not orders:
-        return orders
+    columns = list(orders[0])
     try:
         with transaction.atomic():
-            insert_rows(Order, orders, key=("external_id",))
+            ids = insert_values(
+                Order,
+                columns,
+                [tuple(order[name] for name in columns) for order in orders],
+                key=("external_id",),
+            )
     except IntegrityError:
         return None
-    for order, data, lines in zip(orders, fresh, lines_of, strict=True):
-        for line in lines:
-            line.order = order
-        writes.new_lines.extend(lines)
-        _plan_new_order(account, order, data, lines, writes, counts)
-    return orders
+    for order_id, order, data, lines in zip(ids, orders, fresh, lines_of, strict=True):
+        first = len(writes.new_line_rows)
+        writes.new_line_rows.extend((order_id, *line) for line in lines)
+        _plan_new_order(account, order_id, order, data, lines, first, writes, counts)
+    return ids
 
 
 def _plan_new_order(
     account: Account,
-    order: Order,
+    order_id: int,
+    order: dict[str, Any],
     data: IncomingOrder,
-    lines: list[OrderLine],
+    lines: list[tuple[Any, ...]],
+    first_row: int,
     writes: Writes,
     counts: SaveCounts,
 ) -> None:
     counts.created += 1
-    counts.created_ids.append(order.pk)
-    if order.status == Order.Status.OPEN:
-        reason = order_reason(order)
-        writes.promise.extend(
-            (line, account.location.pk, reason, account.source)
-            for line in lines
-            if line.stock_item_id is not None
+    counts.created_ids.append(order_id)
+    if order["status"] == Order.Status.OPEN:
+        reason = order_reason_of(order["external_id"], order_id)
+        writes.promise_rows.extend(
+            (first_row + i, account.location.pk, reason, account.source)
+            for i, line in enumerate(lines)
+            if line[LINE_ITEM] is not None
         )
-    unlinked = sum(1 for line in lines if line.stock_item_id is None)
+    unlinked = sum(1 for line in lines if line[LINE_ITEM] is None)
     counts.unlinked_lines += unlinked
-    counts.cancelled += int(order.status == Order.Status.CANCELLED)
+    counts.cancelled += int(order["status"] == Order.Status.CANCELLED)
     params = {
-        "status": status(order.channel_status),
+        "status": status(order["channel_status"]),
         "lines": len(lines),
-        "total": money(order.total, order.currency),
+        "total": money(order["total"], order["currency"]),
     }
     message = Message(texts.IMPORTED, **params)
     if unlinked:
         message = Message(texts.IMPORTED_UNLINKED, unlinked=unlinked, **params)
-    _note(account, order, data, OrderEvent.Kind.IMPORTED, message, writes)
+    _note(account, order_id, data, OrderEvent.Kind.IMPORTED, message, writes)
+
+
+def _new_line_values(
+    account: Account, catalog: Catalog, incoming: Any
+) -> tuple[Any, ...]:
+    """A new order's line as NEW_LINE_COLUMNS without its order id."""
+    found = catalog.resolve(
+        LineKey(
+            account.listing_links.get(incoming.offer_id), incoming.sku, incoming.title
+        )
+    )
+    return (
+        incoming.external_id, incoming.offer_id, incoming.title, incoming.sku,
+        incoming.quantity, incoming.unit_price, incoming.currency,
+        found.item_id, found.method, found.reason,
+        incoming.original_unit_price, incoming.bought_at,
+    )  # fmt: skip
 
 
 def _new_line(
@@ -345,7 +385,7 @@ def _plan_update(
     if lines_changed:
         notes.append((OrderEvent.Kind.CHANGED, Message(texts.LINES_CHANGED)))
     if notes:
-        _note(account, order, data, *one_change(notes), writes)
+        _note(account, order.pk, data, *one_change(notes), writes)
 
 
 # The kind of a line that says several things: the weightiest of them.
@@ -423,7 +463,7 @@ def _plan_promises(
 
 def _note(
     account: Account,
-    order: Order,
+    order_id: int,
     data: IncomingOrder,
     kind: str,
     message: Message,
@@ -431,7 +471,7 @@ def _note(
 ) -> None:
     writes.history.append(
         (
-            order.pk, kind, message,
+            order_id, kind, message,
             account.source[:100],  # the channel did it (e.g. "allegro")
             data.occurred_at or timezone.now(),
             data.source_event[:255],
@@ -448,14 +488,26 @@ def _write(writes: Writes) -> None:
         OrderLine.objects.filter(
             pk__in=[line.pk for line in writes.dropped_lines]
         ).delete()
-    insert_rows(OrderLine, writes.new_lines, key=("order_id", "external_id"))
+    rows = writes.new_line_rows
+    ids = insert_values(OrderLine, NEW_LINE_COLUMNS, rows, key=KEY)
+    insert_rows(OrderLine, writes.new_lines, key=KEY)
     update_rows(OrderLine, [*LINE_FIELDS, *LINE_QUIET], writes.changed_lines)
     update_rows(OrderLine, LINE_QUIET, writes.quiet_lines)
+    quantity = NEW_LINE_COLUMNS.index("quantity")
     stock.allocate_many(
-        (item, location, line.quantity, line.allocation_reference, why, actor)
-        for line, location, why, actor in writes.promise
-        if (item := line.stock_item_id) is not None
-    )
+        [
+            *(
+                (rows[i][LINE_ITEM + 1], location, rows[i][quantity],
+                 line_reference(ids[i]), why, actor)
+                for i, location, why, actor in writes.promise_rows
+            ),
+            *(
+                (item, location, line.quantity, line.allocation_reference, why, actor)
+                for line, location, why, actor in writes.promise
+                if (item := line.stock_item_id) is not None
+            ),
+        ]
+    )  # fmt: skip
     for columns, orders in writes.changed_orders.items():
         for order in orders:
             # What Model.save() would do for auto_now.
