@@ -331,10 +331,6 @@ def _plan_update(
         # of order): never let it overwrite newer data.
         counts.unchanged += 1
         return
-    notes = changes(order, data)
-    new_status = data.fields.get("channel_status", order.channel_status)
-    if data.cancelled and new_status != order.channel_status:
-        writes.cancelled_ids.append(order.pk)
     # Only what differs is written back: most of a changed order stays as it is
     # (a payment moves a handful of its ~30 fields).
     moved = sorted(
@@ -342,6 +338,10 @@ def _plan_update(
         for name, value in data.fields.items()
         if differs(getattr(order, name), value)
     )
+    notes = changes(order, data, set(moved))
+    new_status = data.fields.get("channel_status", order.channel_status)
+    if data.cancelled and new_status != order.channel_status:
+        writes.cancelled_ids.append(order.pk)
     for name in moved:
         setattr(order, name, data.fields[name])
     old_status = order.status
@@ -523,7 +523,11 @@ def _write(writes: Writes) -> None:
 # ------------------------------------------------------------------- the rules
 
 
-def changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
+def changes(
+    order: Order, data: IncomingOrder, moved: set[str]
+) -> list[tuple[str, Message]]:
+    """What the seller is told of a known order's new read (``moved``: the
+    fields whose values differ)."""
     notes: list[tuple[str, Message]] = []
     new_status = data.fields.get("channel_status", order.channel_status)
     if new_status != order.channel_status and not data.cancelled:
@@ -550,11 +554,7 @@ def changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
         )
     if data.fields.get("paid") and not order.paid:
         notes.append((OrderEvent.Kind.PAID, Message(texts.PAID)))
-    changed = [
-        label
-        for name, label in WATCHED_FIELDS.items()
-        if name in data.fields and differs(getattr(order, name), data.fields[name])
-    ]
+    changed = [label for name, label in WATCHED_FIELDS.items() if name in moved]
     if changed:
         notes.append(
             (
@@ -565,16 +565,14 @@ def changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
     # Fields that change with others already noted, or say nothing to the seller
     # on their own (e.g. filled in on the first read after an upgrade).
     quiet = {"channel_updated_at", "revision", "channel_status", *QUIET_FIELDS}
-    if not notes and any(
-        differs(getattr(order, name), value)
-        for name, value in data.fields.items()
-        if name not in quiet
-    ):
+    if not notes and any(name not in quiet for name in moved):
         notes.append((OrderEvent.Kind.CHANGED, Message(texts.DETAILS_CHANGED)))
     return notes
 
 
 def differs(old: Any, new: Any) -> bool:
+    if old == new:
+        return False
     if isinstance(old, Decimal) or isinstance(new, Decimal):
         return Decimal(str(old)) != Decimal(str(new))
     return bool(old != new)
