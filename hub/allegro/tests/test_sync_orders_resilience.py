@@ -280,19 +280,19 @@ def test_a_pass_stopped_mid_page_keeps_the_slices_it_saved(
     for form in forms:  # the list lags: every form is read by id
         emulator.lag_list(form, 10**6)
     # The 111th form read fails (all of its retries): one page of events, the
-    # first slice of 100 forms is saved before it.
+    # first slice of 100 forms (save_batch) is saved before it.
     emulator.add_fault(r"^/order/checkout-forms/[0-9a-f-]{36}$", "503",
                        count=None, skip=110)  # fmt: skip
 
     with pytest.raises(TransientError):
-        sync_orders(channel.pk, allegro_client)
+        sync_orders(channel.pk, allegro_client, save_batch=100)
 
     assert imported() == sorted(forms[:100])
     saved_up_to = int(journal(channel).value)
     assert saved_up_to < emulator.last_order_event_id
 
     emulator.clear_faults()
-    result = sync_orders(channel.pk, allegro_client)
+    result = sync_orders(channel.pk, allegro_client, save_batch=100)
 
     assert result.created == 30
     assert imported() == sorted(forms)
