@@ -18,14 +18,18 @@ as they are).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 POSTGRES_MAX_PARAMS = 30_000
 # Field types whose Python value is what the database takes, as it is
@@ -161,16 +165,42 @@ def _key_of(row: models.Model) -> Any:
 
 def _source(fields: list[Any], rows: list[list[Any]]) -> tuple[str, list[Any]]:
     """Prepared rows as a table: ``VALUES (…), (…)`` on SQLite; on PostgreSQL
-    ``unnest`` of one typed array per column (a few parameters instead of one
-    per value, which the driver would otherwise parse and quote one by one)."""
+    one JSON array of the rows, taken apart by the server (one parameter
+    instead of one per value, which the driver would parse and quote one by
+    one: with Django's client-side binding, even typed arrays are escaped value
+    by value in Python, which cost more than the insert itself)."""
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-        return f"(SELECT * FROM unnest({arrays}))", [
-            list(c) for c in zip(*rows, strict=True)
-        ]
+        columns = ", ".join(_json_column(i, f) for i, f in enumerate(fields))
+        rows_json = json.dumps(rows, default=_json_value, ensure_ascii=False)
+        source = f"(SELECT {columns} FROM jsonb_array_elements(%s::jsonb) AS r)"
+        return source, [rows_json]
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params = [value for row in rows for value in row]
     return f"VALUES {', '.join([row_sql] * len(rows))}", params
+
+
+def _json_column(index: int, field: Any) -> str:
+    """Column ``index`` of a JSON row as the field's type. A JSON column keeps
+    its JSON; its JSON null is SQL NULL, as Django stores None."""
+    kind = field.cast_db_type(connection)
+    if kind in ("jsonb", "json"):
+        return f"NULLIF(r -> {index}, 'null'::jsonb)"
+    if kind.startswith("varchar"):
+        # Not varchar(n): an explicit cast would cut a long value silently;
+        # assigned to the column, it is refused, as Django's own insert is.
+        kind = "text"
+    return f"(r ->> {index})::{kind}"
+
+
+def _json_value(value: Any) -> Any:
+    """What json.dumps cannot write itself, as PostgreSQL reads it back."""
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, date | time):  # datetime too: with its UTC offset
+        return value.isoformat()
+    if isinstance(value, Jsonb):  # Django's JSONField value
+        return json.loads((value.dumps or json.dumps)(value.obj))
+    raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
 def _preparer(field: Any, *, add: bool) -> Callable[[models.Model], Any]:
@@ -178,23 +208,26 @@ def _preparer(field: Any, *, add: bool) -> Callable[[models.Model], Any]:
     attname = field.attname
     if type(field) in PLAIN:
         return lambda row: getattr(row, attname)
-    database = connections[DEFAULT_DB_ALIAS]  # not the per-call proxy
-    if _utc_text_datetimes(database, field):
-        return lambda row: _utc_text(field.pre_save(row, add))
-
-    def prepare(row: models.Model) -> Any:
-        return field.get_db_prep_save(field.pre_save(row, add), database)
-
-    return prepare
+    prepare = _value_preparer(field)
+    assert prepare is not None
+    return lambda row: prepare(field.pre_save(row, add))
 
 
 def _value_preparer(field: Any) -> Callable[[Any], Any] | None:
     """Value → the field's database value; None when it goes as it is."""
     if type(field) in PLAIN:
         return None
-    database = connections[DEFAULT_DB_ALIAS]
+    database = connections[DEFAULT_DB_ALIAS]  # not the per-call proxy
     if _utc_text_datetimes(database, field):
         return _utc_text
+    if (
+        database.vendor == "postgresql"
+        and isinstance(field, models.JSONField)
+        and field.encoder is None
+    ):
+        # The plain JSON value: the rows go to PostgreSQL as one JSON document
+        # (_source), not as a driver's Jsonb wrapper per value.
+        return field.get_prep_value
     return lambda value: field.get_db_prep_save(value, database)
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from django.db import DataError, connection, transaction
 from django.utils import timezone as django_timezone
 
 from hub.batch_sql import insert_rows, insert_values, update_rows
@@ -100,3 +101,33 @@ def test_update_rows_writes_only_the_named_columns() -> None:
         "paid", "payment", "buyer_login"
     )
     assert list(rows) == [(True, {"id": "P-1"}, ""), (False, {}, "kept")]
+
+
+def test_values_of_every_kind_come_back_as_they_went_in() -> None:
+    (order,) = _orders("F-1")
+    awkward = 'Zażółć "gęślą" \\ jaźń\n\t{}[],\'%s?'
+    address = {"street": awkward, "lines": [1, "2", None, {"x": True}]}
+
+    order.buyer_name, order.delivery_address = awkward, address
+    order.surcharges, order.total = ["a string in a list"], Decimal("1234567.89")
+    update_rows(
+        Order, ("buyer_name", "delivery_address", "surcharges", "total"), [order]
+    )
+
+    stored = Order.objects.get()
+    assert stored.buyer_name == awkward
+    assert stored.delivery_address == address
+    assert stored.surcharges == ["a string in a list"]
+    assert stored.total == Decimal("1234567.89")
+
+
+def test_a_value_too_long_for_its_column_is_refused_not_cut() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not enforce a text column's length")
+    (order,) = _orders("F-1")
+    order.buyer_login = "x" * 101  # max_length 100
+
+    with pytest.raises(DataError), transaction.atomic():
+        update_rows(Order, ("buyer_login",), [order])
+
+    assert Order.objects.get().buyer_login == ""
