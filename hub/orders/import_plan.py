@@ -3,13 +3,16 @@ table at once (hub.orders.importing.save_orders is the entry point).
 
 For each order the plan follows the rules saving one by one followed: a new
 order is inserted with its lines, their allocations and one "imported" line of
-history; a known order is updated only when something the seller sees changed
-(else only its revision and channel time move), a dispatched order stays
-dispatched, an older read never overwrites a newer one, a cancellation
-releases the order's stock, a changed line is promised again. The writes: one
-insert each for orders, lines, allocations and history, one batched UPDATE
-(hub.batch_sql) each for changed orders and lines; the allocations
-of the known orders' lines and the orders' locations are read once per batch.
+history; a known order is updated only where its fields differ, with one line
+of history for what the seller is told of (a quiet change, e.g. the lines
+Allegro counts as sent, is kept without one; nothing changed: only its revision
+and channel time move), a dispatched order stays dispatched, an older read
+never overwrites a newer one, a cancellation releases the order's stock, a
+changed line is promised again. The writes: one insert each for orders, lines,
+allocations and history (new orders and lines as plain tuples, no model
+instance per row), one batched UPDATE (hub.batch_sql) for each set of changed
+columns; the known orders' lines, their allocations and the orders' locations
+are read once per batch.
 """
 
 from __future__ import annotations
@@ -142,7 +145,9 @@ def _insert_orders(
     order and line cost more than writing them."""
     if not fresh:
         return []
-    names = {name for data in fresh for name in data.fields}
+    # What a new order's history line needs, even from a channel without it.
+    names = {"channel_status", "total", "currency"}
+    names.update(name for data in fresh for name in data.fields)
     defaults = {
         f.name: f.get_default() for f in Order._meta.concrete_fields if f.name in names
     }
@@ -357,9 +362,14 @@ def _plan_update(
             if allocation is not None:
                 writes.release.append((allocation, reason, account.source))
     if not notes and old_status == order.status and not lines_changed:
-        # Nothing the seller sees changed; keep the revision current, so a repeat
-        # of the event that announced it costs no read.
-        writes.touched_orders.append(order)
+        # Nothing the seller is told of changed; keep the revision current, so a
+        # repeat of the event that announced it costs no read, and keep what
+        # moved quietly (e.g. the lines Allegro counts as sent), without a line
+        # in the history.
+        if set(moved) - {"revision", "channel_updated_at"}:
+            writes.changed_orders.setdefault(("updated_at", *moved), []).append(order)
+        else:
+            writes.touched_orders.append(order)
         counts.unchanged += 1
         return
     if order.status == Order.Status.CANCELLED:
