@@ -94,6 +94,9 @@ WINDOW = timedelta(days=7)  # backfill window; the client splits a full window
 # its own (cursor, problems, listing links, locks), and a pass killed mid-page
 # redoes at most this many saves (never their effects twice).
 SAVE_BATCH = 500
+# Forms a journal slice reads by id (those Allegro's list did not give), one
+# request each, before it is saved: what a pass that fails mid-page reads again.
+READ_BATCH = 100
 DB_ATTEMPTS = 3  # a pass that meets a database error is tried this often
 ORDER_LIFETIME = timedelta(days=365)
 CLOCK_SKEW = timedelta(hours=1)
@@ -391,7 +394,8 @@ def _follow_journal(
         listed = read_from_list(client, named)
         result.listed += len(listed)
         done = 0
-        for upto, form_ids in _slices(named, len(events), save_batch):
+        unlisted = {form_id for form_id in named if form_id not in listed}
+        for upto, form_ids in _slices(named, len(events), save_batch, unlisted):
             by_id = [form_id for form_id in form_ids if form_id not in listed]
             reads = read_forms(client, by_id, strikes)
             reads.forms[:0] = [listed[f] for f in form_ids if f in listed]
@@ -446,20 +450,28 @@ def _named_forms(
 
 
 def _slices(
-    named: dict[str, Named], count: int, size: int
+    named: dict[str, Named], count: int, size: int, unlisted: set[str]
 ) -> list[tuple[int, list[str]]]:
     """The page of ``count`` events cut into slices of at most ``size`` forms,
-    each with the index of the event the cursor moves to once it is saved.
+    of which at most READ_BATCH are ``unlisted`` (read by id, one request
+    each, before the slice is saved), each slice with the index of the event
+    the cursor moves to once it is saved.
 
     A form is saved once per page, in the slice of its LAST event there, so its
     read is newer than every event of the page that names it, and every event
     up to a slice's end names only forms of that slice or earlier ones.
     """
-    wanted = [(n.index, form_id) for form_id, n in named.items()]
-    slices = [
-        (wanted[k : k + size][-1][0], [form_id for _i, form_id in wanted[k : k + size]])
-        for k in range(0, len(wanted), size)
-    ]
+    slices: list[tuple[int, list[str]]] = []
+    forms: list[str] = []
+    reads = 0
+    for form_id, n in named.items():
+        forms.append(form_id)
+        reads += form_id in unlisted
+        if len(forms) == size or reads == READ_BATCH:
+            slices.append((n.index, forms))
+            forms, reads = [], 0
+    if forms:
+        slices.append((0, forms))
     end = count - 1  # the last slice also covers the events after its forms
     if slices:
         slices[-1] = (end, slices[-1][1])
