@@ -19,8 +19,8 @@ from django.utils import timezone
 from hub.allegro.client import AllegroClient
 from hub.allegro.errors import AllegroError, TransientError
 from hub.allegro.models import Channel, FormReadFailure, SyncCursor
-from hub.allegro.sync.order_reads import FAILURES_BEFORE_SET_ASIDE
 from hub.allegro.sync.order_list_reads import Named
+from hub.allegro.sync.order_reads import FAILURES_BEFORE_SET_ASIDE
 from hub.allegro.sync.orders import JOURNAL, DatabaseTrouble, _slices, sync_orders
 from hub.allegro.tests.fixtures import HubEmulator
 from hub.allegro.tests.test_sync_orders_quarantine import (
