@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.utils import timezone
 
 POSTGRES_MAX_PARAMS = 30_000
 # Field types whose Python value is what the database takes, as it is
@@ -47,27 +48,82 @@ def insert_rows(
         return
     meta = model._meta
     fields: list[Any] = [f for f in meta.concrete_fields if not f.primary_key]
+    prepare = [_preparer(f, add=True) for f in fields]
+    values = [[p(row) for p in prepare] for row in rows]
+    ids = _insert(model, fields, values, key)
+    for i, row in enumerate(rows):
+        if ids is not None:
+            row.pk = ids[i]
+        row._state.adding = False
+        row._state.db = connection.alias
+
+
+def insert_values(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    key: Sequence[str] | None = None,
+) -> list[int]:
+    """Insert ``rows`` given as tuples of the named fields' values (attnames, in
+    ``names``' order), without building a model instance per row. Fields not
+    named take their default, one value for the whole call (auto_now and
+    auto_now_add: now). With ``key`` (names among ``names`` that tell the rows
+    apart), returns the new primary keys in the rows' order."""
+    if not rows:
+        return []
+    meta = model._meta
+    named: list[Any] = [meta.get_field(name) for name in names]
+    rest: list[Any] = [
+        f for f in meta.concrete_fields if not f.primary_key and f not in named
+    ]
+    database = connections[DEFAULT_DB_ALIAS]
+    defaults = [f.get_db_prep_save(_default(f), database) for f in rest]
+    prepare = [_value_preparer(f) for f in named]
+    if any(prepare):
+        values = [
+            [v if p is None else p(v) for p, v in zip(prepare, row, strict=True)]
+            + defaults
+            for row in rows
+        ]
+    else:
+        values = [[*row, *defaults] for row in rows]
+    return _insert(model, [*named, *rest], values, key) or []
+
+
+def _default(field: Any) -> Any:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return timezone.now()
+    return field.get_default()
+
+
+def _insert(
+    model: type[models.Model],
+    fields: list[Any],
+    values: list[list[Any]],
+    key: Sequence[str] | None,
+) -> list[int] | None:
+    """INSERT the prepared rows; with ``key``, their new ids in order."""
+    meta = model._meta
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     pk: Any = meta.pk
     keys: list[Any] = [meta.get_field(name) for name in key or ()]
+    at = [fields.index(f) for f in keys]
     back = ", ".join(quote(f.column) for f in [pk, *keys])
     returning = f" RETURNING {back}" if key is not None else ""
-    prepare = [_preparer(f, add=True) for f in fields]
+    ids: list[int] = []
     chunk = max(1, _max_params() // len(fields))
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        source, params = _source(fields, part, prepare)
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        source, params = _source(fields, part)
         sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) {source}{returning}"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             returned = cursor.fetchall() if key is not None else []
-        by_key = {tuple(r[1:]): r[0] for r in returned}
-        for row in part:
-            if key is not None:
-                row.pk = by_key[tuple(getattr(row, f.attname) for f in keys)]
-            row._state.adding = False
-            row._state.db = connection.alias
+        if key is not None:
+            by_key = {tuple(r[1:]): r[0] for r in returned}
+            ids.extend(by_key[tuple(row[i] for i in at)] for row in part)
+    return ids if key is not None else None
 
 
 def update_rows(
@@ -88,8 +144,8 @@ def update_rows(
     prepare = [_key_of, *(_preparer(f, add=False) for f in fields)]
     chunk = max(1, _max_params() // (len(fields) + 1))
     for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        source, params = _source([pk, *fields], part, prepare)
+        part = [[p(row) for p in prepare] for row in rows[start : start + chunk]]
+        source, params = _source([pk, *fields], part)
         if connection.vendor == "postgresql":
             sql = f"UPDATE {table} SET {sets} FROM {source} AS v ({names})"
         else:
@@ -103,42 +159,53 @@ def _key_of(row: models.Model) -> Any:
     return row.pk
 
 
-def _source(
-    fields: list[Any],
-    rows: Sequence[models.Model],
-    prepare: list[Callable[[models.Model], Any]],
-) -> tuple[str, list[Any]]:
-    """The rows as a table: ``VALUES (…), (…)`` on SQLite; on PostgreSQL
+def _source(fields: list[Any], rows: list[list[Any]]) -> tuple[str, list[Any]]:
+    """Prepared rows as a table: ``VALUES (…), (…)`` on SQLite; on PostgreSQL
     ``unnest`` of one typed array per column (a few parameters instead of one
     per value, which the driver would otherwise parse and quote one by one)."""
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-        columns = [[p(row) for row in rows] for p in prepare]
-        return f"(SELECT * FROM unnest({arrays}))", columns
+        return f"(SELECT * FROM unnest({arrays}))", [
+            list(c) for c in zip(*rows, strict=True)
+        ]
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [p(row) for row in rows for p in prepare]
+    params = [value for row in rows for value in row]
     return f"VALUES {', '.join([row_sql] * len(rows))}", params
 
 
 def _preparer(field: Any, *, add: bool) -> Callable[[models.Model], Any]:
+    """Instance → the field's database value, as Django's own save would."""
     attname = field.attname
     if type(field) in PLAIN:
         return lambda row: getattr(row, attname)
     database = connections[DEFAULT_DB_ALIAS]  # not the per-call proxy
     if _utc_text_datetimes(database, field):
-        # What SQLite's adapt_datetimefield_value makes of an aware datetime.
-        def as_text(row: models.Model) -> Any:
-            value = field.pre_save(row, add)
-            if value is None or value.tzinfo is None:
-                return None if value is None else str(value)
-            return str(value.astimezone(UTC).replace(tzinfo=None))
-
-        return as_text
+        return lambda row: _utc_text(field.pre_save(row, add))
 
     def prepare(row: models.Model) -> Any:
         return field.get_db_prep_save(field.pre_save(row, add), database)
 
     return prepare
+
+
+def _value_preparer(field: Any) -> Callable[[Any], Any] | None:
+    """Value → the field's database value; None when it goes as it is."""
+    if type(field) in PLAIN:
+        return None
+    database = connections[DEFAULT_DB_ALIAS]
+    if _utc_text_datetimes(database, field):
+        return _utc_text
+    return lambda value: field.get_db_prep_save(value, database)
+
+
+def _utc_text(value: datetime | None) -> str | None:
+    """What SQLite's adapt_datetimefield_value makes of a datetime (the
+    connection's time zone is UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return str(value.replace(tzinfo=None))
 
 
 def _utc_text_datetimes(database: Any, field: Any) -> bool:

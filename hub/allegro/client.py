@@ -451,6 +451,7 @@ class AllegroClient(HttpSession):
                 "updatedAt.gte": iso(updated_from) if updated_from else None,
                 "updatedAt.lte": iso(updated_to, round_up=True) if updated_to else None,
             },
+            lenient=schemas.CheckoutFormList.set_apart,
         )
 
     def iter_checkout_forms(

@@ -6,11 +6,13 @@ response missing a required field fails validation, and the client turns that
 into ``MalformedResponse`` instead of passing garbage on.
 
 A few nested Allegro objects are flattened on the way in (e.g. ``external.id``
-→ ``external_id``) so the rest of the hub reads plain attributes. Field names
-and shapes follow the SPEC (``../shared/allegro/openapi.yaml``): CheckoutForm,
-CheckoutFormLineItem, OrderEventsList, OrderEventStats, GeneralReport,
-TaskReport, OfferListingDto, MeResponse, MarketplaceItem,
-SalePartialProductOfferResponse, CheckoutFormAddWaybillCreated.
+→ ``external_id``) so the rest of the hub reads plain attributes: by ``nested``
+fields in the order models (read in bulk, so kept free of Python hooks), by a
+"before" hook elsewhere. Field names and shapes follow the SPEC
+(``../shared/allegro/openapi.yaml``): CheckoutForm, CheckoutFormLineItem,
+OrderEventsList, OrderEventStats, GeneralReport, TaskReport, OfferListingDto,
+MeResponse, MarketplaceItem, SalePartialProductOfferResponse,
+CheckoutFormAddWaybillCreated.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import (
+    AliasPath,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -47,6 +51,15 @@ def dig(data: Any, *keys: str) -> Any:
             return None
         data = data.get(key)
     return data
+
+
+def nested(*path: str) -> Any:
+    """A field read from a nested Allegro object (``Field(None,
+    validation_alias=AliasPath(...))``): None when any level is missing or null.
+
+    Pydantic follows the path itself, so the model needs no "before" hook that
+    copies the body, and keeps validating raw JSON in Rust (http.parse)."""
+    return Field(None, validation_alias=AliasPath(*path))
 
 
 def _flatten(data: Any, **paths: tuple[str, ...]) -> Any:
@@ -364,19 +377,9 @@ class OrderEvent(Schema):
     id: str
     type: str
     occurred_at: datetime
-    checkout_form_id: str | None = None
-    revision: str | None = None
-    marketplace_id: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _flat(cls, data: Any) -> Any:
-        return _flatten(
-            data,
-            checkout_form_id=("order", "checkoutForm", "id"),
-            revision=("order", "checkoutForm", "revision"),
-            marketplace_id=("order", "marketplace", "id"),
-        )
+    checkout_form_id: str | None = nested("order", "checkoutForm", "id")
+    revision: str | None = nested("order", "checkoutForm", "revision")
+    marketplace_id: str | None = nested("order", "marketplace", "id")
 
 
 class OrderEventList(Schema):
@@ -435,12 +438,7 @@ class ShipmentSummary(Schema):
 class Fulfillment(Schema):
     status: str | None = None
     shipment_summary: ShipmentSummary | None = None
-    provider_id: str | None = None  # SELLER / ALLEGRO
-
-    @model_validator(mode="before")
-    @classmethod
-    def _flat(cls, data: Any) -> Any:
-        return _flatten(data, provider_id=("provider", "id"))
+    provider_id: str | None = nested("provider", "id")  # SELLER / ALLEGRO
 
 
 class PostalAddress(Schema):
@@ -517,12 +515,8 @@ class Invoice(Schema):
 class LineItemOffer(Schema):
     id: str
     name: str = ""
-    external_id: str | None = None  # the seller's signature = our SKU (api-notes §5.1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _flat(cls, data: Any) -> Any:
-        return _flatten(data, external_id=("external", "id"))
+    # The seller's signature = our SKU (api-notes §5.1).
+    external_id: str | None = nested("external", "id")
 
 
 class LineItem(Schema):
@@ -550,24 +544,22 @@ class CheckoutForm(Schema):
     surcharges: list[Payment] = []
     note: str | None = None  # note.text
     message_to_seller: str | None = None
-    marketplace_id: str | None = None
-    total_to_pay: Money | None = None  # summary.totalToPay
+    marketplace_id: str | None = nested("marketplace", "id")
+    total_to_pay: Money | None = nested("summary", "totalToPay")
     updated_at: datetime | None = None
     revision: str | None = None
 
-    @model_validator(mode="before")
+    # Field validators, not a model one: a model "before" hook would turn the
+    # whole JSON body into Python dicts first (http.parse validates the raw JSON).
+    @field_validator("note", mode="before")
     @classmethod
-    def _flat(cls, data: Any) -> Any:
-        data = _flatten(
-            data,
-            marketplace_id=("marketplace", "id"),
-            total_to_pay=("summary", "totalToPay"),
-        )
-        if isinstance(data, dict) and isinstance(data.get("note"), dict):
-            data["note"] = data["note"].get("text")
-        if isinstance(data, dict) and data.get("surcharges") is None:
-            data["surcharges"] = []
-        return data
+    def _note_text(cls, value: Any) -> Any:
+        return value.get("text") if isinstance(value, dict) else value
+
+    @field_validator("surcharges", mode="before")
+    @classmethod
+    def _no_surcharges(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class UnreadableForm(Schema):
@@ -578,21 +570,29 @@ class UnreadableForm(Schema):
 
 
 class CheckoutFormList(Schema):
-    """One page of ``GET /order/checkout-forms``. A form in it that does not
-    validate is kept apart in ``unreadable`` (its id and why), so one bad order
-    does not make the whole page unreadable."""
+    """One page of ``GET /order/checkout-forms``. Validated as such, every form
+    must be readable; ``set_apart`` reads a page with a bad form in it."""
 
     checkout_forms: list[CheckoutForm]
     unreadable: list[UnreadableForm] = []
     count: int = 0
     total_count: int = 0
 
-    @model_validator(mode="before")
+    @field_validator("unreadable", mode="before")
     @classmethod
-    def _set_apart(cls, data: Any) -> Any:
+    def _not_from_allegro(cls, value: Any) -> Any:
+        return []  # ours, filled by set_apart: a field of that name in a body is not
+
+    @classmethod
+    def set_apart(cls, data: Any) -> CheckoutFormList:
+        """The page with each form validated on its own: one that does not
+        validate is kept apart in ``unreadable`` (its id and why), so one bad
+        order does not make the whole page unreadable. ValidationError when a
+        bad form has no id (nothing to set it aside by) or the page itself is
+        wrong."""
         forms = dig(data, "checkoutForms")
         if not isinstance(forms, list):
-            return data
+            return cls.model_validate(data)
         good: list[CheckoutForm] = []
         bad: list[UnreadableForm] = []
         for raw in forms:
@@ -603,7 +603,8 @@ class CheckoutFormList(Schema):
                 if not isinstance(form_id, str) or not form_id:
                     raise  # nothing to set aside by: the page is unreadable
                 bad.append(UnreadableForm(id=form_id, problems=describe(exc)))
-        return {**data, "checkoutForms": good, "unreadable": bad}
+        page = cls.model_validate({**data, "checkoutForms": good})
+        return page.model_copy(update={"unreadable": bad})
 
 
 def describe(exc: ValidationError) -> str:

@@ -28,7 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from hub.batch_sql import insert_rows
+from hub.batch_sql import insert_values
 from hub.catalog.models import (
     Allocation,
     Location,
@@ -361,16 +361,19 @@ def allocate_many(promises: Iterable[Promise]) -> None:
     promises = list(promises)
     if any(promise[2] <= 0 for promise in promises):
         raise ValueError("an allocation must be for at least one unit")
-    insert_rows(Allocation, [
-        Allocation(item_id=item, location_id=location, quantity=quantity,
-                   reference=reference)
-        for item, location, quantity, reference, _why, _actor in promises
-    ])  # fmt: skip
-    insert_rows(StockChange, [
-        StockChange(item_id=item, location_id=location, allocated_delta=quantity,
-                    reason=why or reference, actor=actor[:ACTOR_MAX])
-        for item, location, quantity, reference, why, actor in promises
-    ])  # fmt: skip
+    insert_values(
+        Allocation,
+        ("item_id", "location_id", "quantity", "reference"),
+        [promise[:4] for promise in promises],
+    )
+    insert_values(
+        StockChange,
+        ("item_id", "location_id", "allocated_delta", "reason", "actor"),
+        [
+            (item, location, quantity, why or reference, actor[:ACTOR_MAX])
+            for item, location, quantity, reference, why, actor in promises
+        ],
+    )
 
 
 def release_many(allocations: Iterable[tuple[Allocation, Reason, str]]) -> None:
@@ -386,15 +389,18 @@ def release_many(allocations: Iterable[tuple[Allocation, Reason, str]]) -> None:
         Allocation.objects.filter(pk__in=list(by_pk)).values_list("pk", flat=True)
     )
     Allocation.objects.filter(pk__in=list(gone)).delete()
-    insert_rows(StockChange, [
-        StockChange(
-            item_id=allocation.item_id, location_id=allocation.location_id,
-            allocated_delta=-allocation.quantity,
-            reason=why or allocation.reference, actor=actor[:ACTOR_MAX],
-        )
-        for pk, (allocation, why, actor) in by_pk.items()
-        if pk in gone
-    ])  # fmt: skip
+    insert_values(
+        StockChange,
+        ("item_id", "location_id", "allocated_delta", "reason", "actor"),
+        [
+            (
+                allocation.item_id, allocation.location_id, -allocation.quantity,
+                why or allocation.reference, actor[:ACTOR_MAX],
+            )
+            for pk, (allocation, why, actor) in by_pk.items()
+            if pk in gone
+        ],
+    )  # fmt: skip
 
 
 def release(reference: str, reason: Reason = "", actor: str = "") -> bool:

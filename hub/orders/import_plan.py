@@ -19,17 +19,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from hub.batch_sql import insert_rows, update_rows
+from hub.batch_sql import insert_rows, insert_values, update_rows
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
 from hub.orders import texts
 from hub.orders.dispatching import cancelled_after_dispatch
-from hub.orders.history import history_entry
 from hub.orders.linking import Catalog, LineKey
-from hub.orders.models import Order, OrderEvent, OrderLine
-from hub.orders.stock import order_reason
-from hub.text.message import Message, labels, money, status
+from hub.orders.models import Order, OrderEvent, OrderLine, line_reference
+from hub.orders.stock import order_reason, order_reason_of
+from hub.text.message import Message, labels, money, sentences, status
 
 if TYPE_CHECKING:
     from hub.orders.importing import Account, IncomingOrder, SaveCounts
@@ -46,6 +46,14 @@ LINE_FIELDS = (
 )  # fmt: skip
 LINE_QUIET = ("original_unit_price", "bought_at")
 INSERT_ATTEMPTS = 3
+NEW_LINE_COLUMNS = (
+    "order_id", "external_id", *LINE_FIELDS, *LINE_QUIET,
+)  # fmt: skip
+KEY = ("order_id", "external_id")
+LINE_ITEM = NEW_LINE_COLUMNS.index("stock_item_id") - 1  # in a row without order_id
+HISTORY_COLUMNS = (
+    "order_id", "kind", "message", "actor", "occurred_at", "source_event",
+)  # fmt: skip
 
 
 @dataclass
@@ -58,9 +66,14 @@ class Writes:
     dropped_lines: list[OrderLine] = field(default_factory=list)
     changed_orders: dict[tuple[str, ...], list[Order]] = field(default_factory=dict)
     touched_orders: list[Order] = field(default_factory=list)
-    history: list[OrderEvent] = field(default_factory=list)
-    # Lines to promise once they have ids: (line, location id, reason, actor).
+    # Rows of the orders' history, as HISTORY_COLUMNS.
+    history: list[tuple[Any, ...]] = field(default_factory=list)
+    # New orders' lines, as NEW_LINE_COLUMNS.
+    new_line_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    # Lines to promise once they have ids: (line, location id, reason, actor);
+    # of new orders, (index in new_line_rows, location id, reason, actor).
     promise: list[tuple[OrderLine, int, Message, str]] = field(default_factory=list)
+    promise_rows: list[tuple[int, int, Message, str]] = field(default_factory=list)
     release: list[tuple[Allocation, Message, str]] = field(default_factory=list)
     # Orders the buyer cancelled in this batch: what left already needs action.
     cancelled_ids: list[int] = field(default_factory=list)
@@ -99,8 +112,19 @@ def _lock(account: Account, external_ids: list[str]) -> dict[str, Order]:
             external_id__in=external_ids,
         )
         .order_by("external_id")
-        .prefetch_related("lines")
     }
+
+
+def _lines_of(orders: list[Order]) -> dict[int, list[OrderLine]]:
+    """The orders' lines by order id: grouped here rather than by
+    prefetch_related, which builds a queryset per order (most of the time of
+    reading a page of known orders)."""
+    lines: dict[int, list[OrderLine]] = {order.pk: [] for order in orders}
+    for line in OrderLine.objects.filter(order_id__in=list(lines)).order_by(
+        "order_id", "external_id"
+    ):
+        lines[line.order_id].append(line)
+    return lines
 
 
 # ------------------------------------------------------------------ new orders
@@ -112,69 +136,100 @@ def _insert_orders(
     fresh: list[IncomingOrder],
     writes: Writes,
     counts: SaveCounts,
-) -> list[Order] | None:
+) -> list[int] | None:
     """Insert the new orders (None if one exists already) and plan their lines,
-    allocations and history."""
-    orders: list[Order] = []
-    lines_of: list[list[OrderLine]] = []
+    allocations and history. Rows go in as plain tuples: a model instance per
+    order and line cost more than writing them."""
+    if not fresh:
+        return []
+    names = {name for data in fresh for name in data.fields}
+    defaults = {
+        f.name: f.get_default() for f in Order._meta.concrete_fields if f.name in names
+    }
+    orders: list[dict[str, Any]] = []
+    lines_of: list[list[tuple[Any, ...]]] = []
     for data in fresh:
-        cancelled = Order.Status.CANCELLED if data.cancelled else Order.Status.OPEN
-        order = Order(
-            source=account.source,
-            account=account.account,
-            external_id=data.external_id,
-            status=cancelled,
-            location=account.location,
-            **data.fields,
+        lines = [_new_line_values(account, catalog, line) for line in data.lines]
+        cancelled = data.cancelled
+        orders.append(
+            {
+                **defaults,
+                **data.fields,
+                "source": account.source,
+                "account": account.account,
+                "external_id": data.external_id,
+                "status": Order.Status.CANCELLED if cancelled else Order.Status.OPEN,
+                "location_id": account.location.pk,
+                "has_unlinked_lines": any(line[LINE_ITEM] is None for line in lines),
+            }
         )
-        lines = [_new_line(account, catalog, order, line) for line in data.lines]
-        order.has_unlinked_lines = any(line.stock_item_id is None for line in lines)
-        orders.append(order)
         lines_of.append(lines)
-    if not orders:
-        return orders
+    columns = list(orders[0])
     try:
         with transaction.atomic():
-            insert_rows(Order, orders, key=("external_id",))
+            ids = insert_values(
+                Order,
+                columns,
+                [tuple(order[name] for name in columns) for order in orders],
+                key=("external_id",),
+            )
     except IntegrityError:
         return None
-    for order, data, lines in zip(orders, fresh, lines_of, strict=True):
-        for line in lines:
-            line.order = order
-        writes.new_lines.extend(lines)
-        _plan_new_order(account, order, data, lines, writes, counts)
-    return orders
+    for order_id, order, data, lines in zip(ids, orders, fresh, lines_of, strict=True):
+        first = len(writes.new_line_rows)
+        writes.new_line_rows.extend((order_id, *line) for line in lines)
+        _plan_new_order(account, order_id, order, data, lines, first, writes, counts)
+    return ids
 
 
 def _plan_new_order(
     account: Account,
-    order: Order,
+    order_id: int,
+    order: dict[str, Any],
     data: IncomingOrder,
-    lines: list[OrderLine],
+    lines: list[tuple[Any, ...]],
+    first_row: int,
     writes: Writes,
     counts: SaveCounts,
 ) -> None:
     counts.created += 1
-    counts.created_ids.append(order.pk)
-    if order.status == Order.Status.OPEN:
-        reason = order_reason(order)
-        writes.promise.extend(
-            (line, account.location.pk, reason, account.source)
-            for line in lines
-            if line.stock_item_id is not None
+    counts.created_ids.append(order_id)
+    if order["status"] == Order.Status.OPEN:
+        reason = order_reason_of(order["external_id"], order_id)
+        writes.promise_rows.extend(
+            (first_row + i, account.location.pk, reason, account.source)
+            for i, line in enumerate(lines)
+            if line[LINE_ITEM] is not None
         )
-    unlinked = sum(1 for line in lines if line.stock_item_id is None)
+    unlinked = sum(1 for line in lines if line[LINE_ITEM] is None)
     counts.unlinked_lines += unlinked
-    counts.cancelled += int(order.status == Order.Status.CANCELLED)
+    counts.cancelled += int(order["status"] == Order.Status.CANCELLED)
     params = {
-        "status": status(order.channel_status),
+        "status": status(order["channel_status"]),
         "lines": len(lines),
-        "total": money(order.total, order.currency),
+        "total": money(order["total"], order["currency"]),
     }
     message = Message(texts.IMPORTED, **params)
     if unlinked:
         message = Message(texts.IMPORTED_UNLINKED, unlinked=unlinked, **params)
-    _note(account, order, data, OrderEvent.Kind.IMPORTED, message, writes)
+    _note(account, order_id, data, OrderEvent.Kind.IMPORTED, message, writes)
+
+
+def _new_line_values(
+    account: Account, catalog: Catalog, incoming: Any
+) -> tuple[Any, ...]:
+    """A new order's line as NEW_LINE_COLUMNS without its order id."""
+    found = catalog.resolve(
+        LineKey(
+            account.listing_links.get(incoming.offer_id), incoming.sku, incoming.title
+        )
+    )
+    return (
+        incoming.external_id, incoming.offer_id, incoming.title, incoming.sku,
+        incoming.quantity, incoming.unit_price, incoming.currency,
+        found.item_id, found.method, found.reason,
+        incoming.original_unit_price, incoming.bought_at,
+    )  # fmt: skip
 
 
 def _new_line(
@@ -222,13 +277,14 @@ def _plan_updates(
     writes: Writes,
     counts: SaveCounts,
 ) -> None:
+    lines_of = _lines_of(list(existing.values()))
     held = {
         allocation.reference: allocation
         for allocation in Allocation.objects.filter(
             reference__in=[
                 line.allocation_reference
-                for order in existing.values()
-                for line in order.lines.all()
+                for lines in lines_of.values()
+                for line in lines
             ]
         )
     }
@@ -247,9 +303,11 @@ def _plan_updates(
     for data in incoming:
         order = existing.get(data.external_id)
         if order is not None:
+            old_lines = {line.external_id: line for line in lines_of[order.pk]}
             _plan_update(
-                account, catalog, order, data, held, location_of, writes, counts
-            )
+                account, catalog, order, data, old_lines, held, location_of, writes,
+                counts,
+            )  # fmt: skip
 
 
 def _plan_update(
@@ -257,6 +315,7 @@ def _plan_update(
     catalog: Catalog,
     order: Order,
     data: IncomingOrder,
+    old_lines: dict[str, OrderLine],
     held: dict[str, Allocation],
     location_of: Any,
     writes: Writes,
@@ -276,14 +335,20 @@ def _plan_update(
     new_status = data.fields.get("channel_status", order.channel_status)
     if data.cancelled and new_status != order.channel_status:
         writes.cancelled_ids.append(order.pk)
-    for name, value in data.fields.items():
-        setattr(order, name, value)
+    # Only what differs is written back: most of a changed order stays as it is
+    # (a payment moves a handful of its ~30 fields).
+    moved = sorted(
+        name
+        for name, value in data.fields.items()
+        if differs(getattr(order, name), value)
+    )
+    for name in moved:
+        setattr(order, name, data.fields[name])
     old_status = order.status
     if order.status != Order.Status.DISPATCHED:
         # The channel's form is the truth; a dispatched order stays dispatched
         # (its stock has already left).
         order.status = Order.Status.CANCELLED if data.cancelled else Order.Status.OPEN
-    old_lines = {line.external_id: line for line in order.lines.all()}
     lines, lines_changed = _plan_lines(account, catalog, order, data, old_lines, writes)
     reason = order_reason(order)
     for external_id, old in old_lines.items():
@@ -306,7 +371,7 @@ def _plan_update(
         _plan_promises(order, lines, held, location_of(order), writes)
     unlinked = sum(1 for line in lines if line.stock_item_id is None)
     order.has_unlinked_lines = bool(unlinked)
-    columns = ("status", "has_unlinked_lines", "updated_at", *sorted(data.fields))
+    columns = ("status", "has_unlinked_lines", "updated_at", *moved)
     writes.changed_orders.setdefault(columns, []).append(order)
     counts.unlinked_lines += unlinked
     counts.updated += 1
@@ -316,12 +381,26 @@ def _plan_update(
         # to stop, as for an order dispatched whole.
         left = any(line.dispatch_id is not None for line in old_lines.values())
         code = texts.CANCELLED_AFTER_DISPATCH if left else texts.CANCELLED
-        _note(account, order, data, OrderEvent.Kind.CANCELLED, Message(code), writes)
-    for kind, message in notes:
-        _note(account, order, data, kind, message, writes)
+        notes.insert(0, (OrderEvent.Kind.CANCELLED, Message(code)))
     if lines_changed:
-        changed = Message(texts.LINES_CHANGED)
-        _note(account, order, data, OrderEvent.Kind.CHANGED, changed, writes)
+        notes.append((OrderEvent.Kind.CHANGED, Message(texts.LINES_CHANGED)))
+    if notes:
+        _note(account, order.pk, data, *one_change(notes), writes)
+
+
+# The kind of a line that says several things: the weightiest of them.
+WEIGHT = [OrderEvent.Kind.CANCELLED, OrderEvent.Kind.PAID, OrderEvent.Kind.STATUS]
+
+
+def one_change(notes: list[tuple[str, Message]]) -> tuple[str, Message]:
+    """What one read of a changed order found, as one line of its history (a
+    payment moves the status, pays and changes the payment details at once)."""
+    if len(notes) == 1:
+        return notes[0]
+    kinds = {kind for kind, _message in notes}
+    kind = next((k for k in WEIGHT if k in kinds), OrderEvent.Kind.CHANGED)
+    parts = sentences(*(message for _kind, message in notes))
+    return kind, Message(texts.SEVERAL_CHANGES, changes=parts)
 
 
 def _plan_lines(
@@ -384,18 +463,18 @@ def _plan_promises(
 
 def _note(
     account: Account,
-    order: Order,
+    order_id: int,
     data: IncomingOrder,
     kind: str,
     message: Message,
     writes: Writes,
 ) -> None:
     writes.history.append(
-        history_entry(
-            order, kind, message,
-            actor=account.source,  # the channel did it (e.g. "allegro")
-            occurred_at=data.occurred_at,
-            source_event=data.source_event,
+        (
+            order_id, kind, message,
+            account.source[:100],  # the channel did it (e.g. "allegro")
+            data.occurred_at or timezone.now(),
+            data.source_event[:255],
         )
     )  # fmt: skip
 
@@ -409,14 +488,26 @@ def _write(writes: Writes) -> None:
         OrderLine.objects.filter(
             pk__in=[line.pk for line in writes.dropped_lines]
         ).delete()
-    insert_rows(OrderLine, writes.new_lines, key=("order_id", "external_id"))
+    rows = writes.new_line_rows
+    ids = insert_values(OrderLine, NEW_LINE_COLUMNS, rows, key=KEY)
+    insert_rows(OrderLine, writes.new_lines, key=KEY)
     update_rows(OrderLine, [*LINE_FIELDS, *LINE_QUIET], writes.changed_lines)
     update_rows(OrderLine, LINE_QUIET, writes.quiet_lines)
+    quantity = NEW_LINE_COLUMNS.index("quantity")
     stock.allocate_many(
-        (item, location, line.quantity, line.allocation_reference, why, actor)
-        for line, location, why, actor in writes.promise
-        if (item := line.stock_item_id) is not None
-    )
+        [
+            *(
+                (rows[i][LINE_ITEM + 1], location, rows[i][quantity],
+                 line_reference(ids[i]), why, actor)
+                for i, location, why, actor in writes.promise_rows
+            ),
+            *(
+                (item, location, line.quantity, line.allocation_reference, why, actor)
+                for line, location, why, actor in writes.promise
+                if (item := line.stock_item_id) is not None
+            ),
+        ]
+    )  # fmt: skip
     for columns, orders in writes.changed_orders.items():
         for order in orders:
             # What Model.save() would do for auto_now.
@@ -425,7 +516,7 @@ def _write(writes: Writes) -> None:
             )
         update_rows(Order, columns, orders)
     update_rows(Order, ("revision", "channel_updated_at"), writes.touched_orders)
-    insert_rows(OrderEvent, writes.history)
+    insert_values(OrderEvent, HISTORY_COLUMNS, writes.history)
     cancelled_after_dispatch(writes.cancelled_ids)
 
 

@@ -117,6 +117,11 @@ class Order(models.Model):
         )
 
 
+def line_reference(line_id: int) -> str:
+    """What an order line's units are promised under (its Allocation's reference)."""
+    return f"order-line:{line_id}"
+
+
 class OrderLine(models.Model):
     class LinkMethod(models.TextChoices):
         NONE = "", _("Not linked")
@@ -172,7 +177,7 @@ class OrderLine(models.Model):
 
     @property
     def allocation_reference(self) -> str:
-        return f"order-line:{self.pk}"
+        return line_reference(self.pk)
 
     @property
     def discount(self) -> Decimal:

@@ -18,7 +18,11 @@ def order_location(order: Order) -> Location:
 def order_reason(order: Order) -> Message:
     """How an order's stock changes are labelled in the item's stock history
     (the order's pk lets the item page link to it)."""
-    return Message(catalog_texts.ORDER, order=order.external_id, id=order.pk)
+    return order_reason_of(order.external_id, order.pk)
+
+
+def order_reason_of(external_id: str, order_id: int) -> Message:
+    return Message(catalog_texts.ORDER, order=external_id, id=order_id)
 
 
 def allocate_line(line: OrderLine) -> bool:

@@ -43,6 +43,9 @@ STATUS_CHANGED = define("order.status_changed", _("Status %(old)s → %(new)s.")
 PAID = define("order.paid", _("Payment received."))
 FIELDS_CHANGED = define("order.fields_changed", _("Changed: %(fields)s."))
 DETAILS_CHANGED = define("order.details_changed", _("Order details changed."))
+# Everything one read of a changed order found, in one line of its history
+# (the parts are the messages above; "changes" is hub.text.message.sentences).
+SEVERAL_CHANGES = define("order.several_changes", "%(changes)s")
 LINKED_BY_HAND = define(
     "order.linked_by_hand", _("“%(title)s” linked by hand to %(sku)s.")
 )

@@ -188,6 +188,22 @@ def when(moment: datetime | str) -> dict[str, str]:
     return {"$": "when", "at": text}
 
 
+def sentences(*messages: Message) -> dict[str, Any]:
+    """Whole messages shown one after another, e.g. everything one change did:
+    "Status … → …. Payment received." (each message keeps its own words)."""
+    return {"$": "sentences", "items": [message.to_json() for message in messages]}
+
+
+def _sentences_param(value: Mapping[str, Any]) -> str:
+    items = value.get("items")
+    if not isinstance(items, list):
+        return ""
+    return " ".join(render(Message.coerce(item)) for item in items)
+
+
+register_param("sentences", _sentences_param)
+
+
 def labels(*codes: str) -> list[dict[str, str]]:
     """Names from the registry (e.g. changed fields), joined with commas."""
     return [{"code": code} for code in codes]

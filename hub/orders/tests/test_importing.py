@@ -8,6 +8,7 @@ from hub.catalog import stock
 from hub.catalog.models import Allocation, Location, StockItem
 from hub.orders import texts
 from hub.orders.dispatching import DispatchRequest, NotDispatchable, dispatch_order
+from hub.orders.import_plan import one_change
 from hub.orders.importing import save_orders
 from hub.orders.linking import LinkError, link_line_by_hand
 from hub.orders.models import Dispatch, Order, OrderEvent, OrderLine
@@ -93,7 +94,13 @@ def test_payment_updates_the_order_and_keeps_one_allocation(
     assert counts.updated == 1
     assert (order.paid, order.channel_status) == (True, "READY_FOR_PROCESSING")
     assert stock.available(mug, warehouse) == 8
-    assert [e.kind for e in order.events.all()] == ["IMPORTED", "STATUS", "PAID"]
+    # One line of history for the one change: the payment moved the status too.
+    assert [(e.kind, str(e.message)) for e in order.events.all()][1:] == [
+        (
+            "PAID",
+            "Status Bought, not filled in → Ready for processing. Payment received.",
+        ),
+    ]
 
 
 def test_an_older_read_never_overwrites_a_newer_one(
@@ -407,3 +414,17 @@ def test_linking_a_line_after_dispatch_takes_its_units_off_stock_once(
     with pytest.raises(LinkError, match="already been taken off"):
         link_line_by_hand(OrderLine.objects.get(), "MUG-1")
     assert stock.on_hand(mug, warehouse) == 8
+
+
+def test_one_change_is_one_line_named_by_its_weightiest_finding():
+    cancelled = (OrderEvent.Kind.CANCELLED, Message(texts.CANCELLED))
+    lines = (OrderEvent.Kind.CHANGED, Message(texts.LINES_CHANGED))
+    paid = (OrderEvent.Kind.PAID, Message(texts.PAID))
+
+    assert one_change([lines]) == lines
+    kind, message = one_change([cancelled, paid, lines])
+    assert kind == OrderEvent.Kind.CANCELLED
+    assert str(message) == (
+        "Cancelled on the channel. Payment received. Order lines changed."
+    )
+    assert one_change([lines, paid])[0] == OrderEvent.Kind.PAID

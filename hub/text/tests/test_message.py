@@ -15,7 +15,7 @@ from hub.orders.models import ImportProblem, Order, OrderEvent
 from hub.text import actor
 from hub.text.formats import format_day, format_money, format_when
 from hub.text.legacy import parse
-from hub.text.message import Message, labels, money, status, when
+from hub.text.message import Message, labels, money, sentences, status, when
 
 NBSP = "\u00a0"
 
@@ -50,6 +50,20 @@ def test_nested_messages_and_label_lists_render_too():
         assert str(changed) == "Changed: buyer phone."
     with translation.override("pl"):
         assert str(changed) == "Zmieniono: telefon kupującego."
+
+
+def test_several_findings_of_one_change_read_as_sentences_in_each_language():
+    message = Message(
+        texts.SEVERAL_CHANGES,
+        changes=sentences(Message(texts.PAID), Message(texts.LINES_CHANGED)),
+    )
+    stored = Message.from_json(message.to_json())  # as read back from a row
+    with translation.override("en"):
+        assert str(stored) == "Payment received. Order lines changed."
+    with translation.override("pl"):
+        assert str(stored) == "Otrzymano płatność. Zmieniły się pozycje zamówienia."
+    broken = Message(texts.SEVERAL_CHANGES, changes={"$": "sentences", "items": 3})
+    assert str(broken) == ""
 
 
 def test_unknown_codes_and_bad_parameters_never_break_a_page():
