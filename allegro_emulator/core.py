@@ -27,6 +27,7 @@ from allegro_emulator import (
     authpages,
     commands,
     control,
+    form_index,
     oauth,
     offer_handlers,
     offers,
@@ -141,6 +142,7 @@ class EmulatorCore:
         self.offers: dict[str, Offer] = {}
         self.offer_operations: dict[str, OfferOperation] = {}
         self.checkout_forms: dict[str, CheckoutForm] = {}
+        self.form_index = form_index.build(self.checkout_forms)
         self.order_events: list[OrderEvent] = []
         self.offer_events: list[OfferEvent] = []
         self.commands: dict[tuple[str, str], Command] = {}

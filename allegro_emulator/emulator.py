@@ -9,7 +9,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from allegro_emulator import authpages, commands, oauth, offers, orders, shipments
+from allegro_emulator import (
+    authpages,
+    commands,
+    form_index,
+    oauth,
+    offers,
+    orders,
+    shipments,
+)
 from allegro_emulator.core import EmulatorCore
 from allegro_emulator.faults import FAULT_KINDS, Fault
 from allegro_emulator.state import (
@@ -301,6 +309,7 @@ class Emulator(EmulatorCore):
         with self.lock:
             cf = self._cf(cf_id)
             cf.hidden_from_list_until = self.clock.now() + timedelta(seconds=seconds)
+            form_index.lag(self, cf)
 
     def checkout_form(self, cf_id: str) -> dict[str, Any]:
         with self.lock:
@@ -497,6 +506,7 @@ class Emulator(EmulatorCore):
         self.sellers = {s.id: s for s in load(Seller, "sellers")}
         self.offers = {o.id: o for o in load(Offer, "offers")}
         self.checkout_forms = {c.id: c for c in load(CheckoutForm, "checkout_forms")}
+        self.form_index = form_index.build(self.checkout_forms)
         self.order_events = load(OrderEvent, "order_events")
         self.offer_events = load(OfferEvent, "offer_events")
         self.commands = {(c.kind, c.id): c for c in load(Command, "commands")}

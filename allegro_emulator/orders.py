@@ -6,12 +6,14 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from allegro_emulator import form_index
 from allegro_emulator import offers as offers_mod
 from allegro_emulator.state import CheckoutForm, LineItem, Offer, OrderEvent, Sale
 from allegro_emulator.web import (
@@ -244,8 +246,11 @@ def prune_events(emu: Emulator, now: datetime) -> None:
 
 
 def touch(emu: Emulator, cf: CheckoutForm) -> None:
+    # The one place a form's updated_at changes: the list's index follows it.
+    old = cf.updated_at
     cf.updated_at = emu.clock.now()
     cf.revision = emu.new_revision()
+    form_index.move(emu, cf, old)
 
 
 # ----------------------------------------------------------- buyer actions
@@ -303,6 +308,7 @@ def purchase(
         message_to_seller=message,
     )
     emu.checkout_forms[cf.id] = cf
+    form_index.add(emu, cf)
     offer.stock -= quantity
     offer.sales.append(Sale(at=now, quantity=quantity))
     offer.updated_at = now
@@ -413,8 +419,7 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
             f"Offset and limit parameters exceed maximal result size of {cap} items",
         )
     now = emu.clock.now()
-    # Date bounds first, in the one pass over every form (the cheap, selective part).
-    bounds: list[tuple[str, datetime, datetime]] = []
+    bounds: dict[str, tuple[datetime, datetime]] = {}  # attribute → [low, high]
     for name, attr in (
         ("lineItems.boughtAt", "created_at"),
         ("updatedAt", "updated_at"),
@@ -431,15 +436,8 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
             else datetime.max.replace(tzinfo=now.tzinfo)
         )
         if gte or lte:
-            bounds.append((attr, low, high))
-    found = [
-        cf
-        for cf in emu.checkout_forms.values()
-        if cf.seller_id == ctx.seller_id
-        and (cf.hidden_from_list_until is None or cf.hidden_from_list_until <= now)
-        and all(low <= getattr(cf, attr) <= high for attr, low, high in bounds)
-    ]
-    filters: dict[str, Any] = {
+            bounds[attr] = (low, high)
+    getters: dict[str, Callable[[CheckoutForm], Any]] = {
         "status": lambda cf: cf.status,
         "fulfillment.status": lambda cf: cf.fulfillment_status,
         "fulfillment.provider.id": lambda cf: "SELLER",
@@ -450,30 +448,88 @@ def list_checkout_forms(emu: Emulator, ctx: Ctx) -> httpx.Response:
         "marketplace.id": lambda cf: cf.marketplace,
     }
     allowed = {"status": STATUSES, "fulfillment.status": FULFILLMENT_STATUSES}
-    for name, getter in filters.items():
+    filters: list[tuple[Callable[[CheckoutForm], Any], list[str]]] = []
+    for name, getter in getters.items():
         wanted = ctx.qlist(name)
         if name in allowed:
             check_enum(name, wanted, allowed[name], 400)
         if wanted:
-            found = [cf for cf in found if getter(cf) in wanted]
-    if ctx.q("surcharges.id"):
-        found = []
+            filters.append((getter, wanted))
     sort = ctx.q("sort") or "-lineItems.boughtAt"
     keys = {"lineItems.boughtAt": "created_at", "updatedAt": "updated_at"}
     if sort.lstrip("-") not in keys:
         raise ApiError(400, "VALIDATION_ERROR", f"Invalid sort: {sort}", path="sort")
     attr = keys[sort.lstrip("-")]
-    # Only the first offset + limit in order are needed: a partial sort keeps a
-    # page cheap when thousands of forms match (the hub pages through them).
-    order = heapq.nlargest if sort.startswith("-") else heapq.nsmallest
-    first = order(offset + limit, found, key=lambda cf: (getattr(cf, attr), cf.id))
-    page = first[offset : offset + limit]
+    page: list[CheckoutForm] = []
+    total = 0
+    if not ctx.q("surcharges.id"):
+        page, total = _select(
+            emu, ctx.seller_id, now, bounds, filters,
+            attr, sort.startswith("-"), offset, limit,
+        )  # fmt: skip
     body = {
         "checkoutForms": [checkout_form_json(cf) for cf in page],
         "count": len(page),
-        "totalCount": len(found),
+        "totalCount": total,
     }
     return json_response(200, body)
+
+
+def _select(
+    emu: Emulator,
+    seller_id: str,
+    now: datetime,
+    bounds: dict[str, tuple[datetime, datetime]],
+    filters: list[tuple[Callable[[CheckoutForm], Any], list[str]]],
+    attr: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> tuple[list[CheckoutForm], int]:
+    """The page of the seller's listed forms within the bounds that pass the
+    filters, sorted by attr (ties by id), and how many there are in all.
+
+    form_index keeps each seller's forms sorted by both sort attributes. With
+    no filter but a range of the sort attribute (what the hub asks), the page
+    is a slice of that order: two bisections, however many forms the seller
+    has. Otherwise the forms in the narrowest bounded range are filtered and
+    partly sorted.
+    """
+    everything = (
+        datetime.min.replace(tzinfo=now.tzinfo),
+        datetime.max.replace(tzinfo=now.tzinfo),
+    )
+    index = form_index.current(emu)
+    if (
+        not filters
+        and set(bounds) <= {attr}
+        # A form lag_list hides would have to be counted out of the slice.
+        and not form_index.hidden(emu, index, seller_id, now)
+    ):
+        keys, lo, hi = index.span(seller_id, attr, *bounds.get(attr, everything))
+        if descending:
+            chosen = keys[max(lo, hi - offset - limit) : max(lo, hi - offset)][::-1]
+        else:
+            chosen = keys[lo + offset : min(hi, lo + offset + limit)]
+        return [emu.checkout_forms[cf_id] for _, cf_id in chosen], hi - lo
+    spans = [index.span(seller_id, a, low, high) for a, (low, high) in bounds.items()]
+    keys, lo, hi = min(
+        spans or [index.span(seller_id, attr, *everything)],
+        key=lambda span: span[2] - span[1],
+    )
+    found = []
+    for _, cf_id in keys[lo:hi]:
+        cf = emu.checkout_forms[cf_id]
+        if cf.hidden_from_list_until is not None and cf.hidden_from_list_until > now:
+            continue
+        if all(low <= getattr(cf, a) <= high for a, (low, high) in bounds.items()):
+            if all(getter(cf) in wanted for getter, wanted in filters):
+                found.append(cf)
+    # Only the first offset + limit in order are needed: a partial sort keeps a
+    # page cheap when thousands of forms match (the hub pages through them).
+    order = heapq.nlargest if descending else heapq.nsmallest
+    first = order(offset + limit, found, key=lambda cf: (getattr(cf, attr), cf.id))
+    return first[offset : offset + limit], len(found)
 
 
 def get_checkout_form(emu: Emulator, ctx: Ctx) -> httpx.Response:
