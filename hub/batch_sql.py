@@ -3,29 +3,35 @@ per-value SQL compiling (which was most of a page's saving time).
 
 - ``insert_rows``: ``INSERT … <rows> RETURNING id, <key>``; the new ids are
   matched to the objects by a unique key, not by position.
+- ``insert_values``: the same from plain tuples of values, for rows that need
+  no model instance (a history line, a stock change).
 - ``update_rows``: ``UPDATE t SET a = v.c1, … FROM <rows> AS v WHERE t.id =
   v.c0`` (SQLite from 3.33, there as ``WITH v AS (VALUES …)``). Django's
   ``bulk_update`` (one CASE per column) was measured slower than saving row by
   row.
 
-<rows> is ``VALUES (…), (…)`` on SQLite and, on PostgreSQL, ``unnest`` of one
-typed array per column: the driver binds parameters on the client, parsing and
-quoting each one, which made one parameter per value slower there than the
-saving itself. Values are prepared as Django's own statements would
-(``pre_save``, then ``get_db_prep_save``; plain text, numbers and booleans go
-as they are).
+<rows> is ``VALUES (…), (…)`` on SQLite and, on PostgreSQL, one JSON document
+of the rows taken apart by the server: the driver binds parameters on the
+client, parsing and quoting each one (even an array's items, one by one in
+Python), which made one parameter per value slower there than the saving
+itself. Values are prepared as Django's own statements would (``pre_save``,
+then ``get_db_prep_save``; plain text, numbers and booleans go as they are).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 POSTGRES_MAX_PARAMS = 30_000
 # Field types whose Python value is what the database takes, as it is
@@ -76,8 +82,11 @@ def insert_values(
     rest: list[Any] = [
         f for f in meta.concrete_fields if not f.primary_key and f not in named
     ]
-    database = connections[DEFAULT_DB_ALIAS]
-    defaults = [f.get_db_prep_save(_default(f), database) for f in rest]
+    if key is not None and not set(key) <= set(names):
+        raise ValueError(f"key {key} must be among the named fields {names}")
+    if any(len(row) != len(names) for row in rows):
+        raise ValueError(f"every row must have a value for each of {names}")
+    defaults = [_prepare_value(f, _default(f)) for f in rest]
     prepare = [_value_preparer(f) for f in named]
     if any(prepare):
         values = [
@@ -88,6 +97,11 @@ def insert_values(
     else:
         values = [[*row, *defaults] for row in rows]
     return _insert(model, [*named, *rest], values, key) or []
+
+
+def _prepare_value(field: Any, value: Any) -> Any:
+    prepare = _value_preparer(field)
+    return value if prepare is None else prepare(value)
 
 
 def _default(field: Any) -> Any:
@@ -122,6 +136,8 @@ def _insert(
             returned = cursor.fetchall() if key is not None else []
         if key is not None:
             by_key = {tuple(r[1:]): r[0] for r in returned}
+            if len(by_key) != len(part):
+                raise ValueError(f"{key} does not tell the rows apart")
             ids.extend(by_key[tuple(row[i] for i in at)] for row in part)
     return ids if key is not None else None
 
@@ -161,16 +177,49 @@ def _key_of(row: models.Model) -> Any:
 
 def _source(fields: list[Any], rows: list[list[Any]]) -> tuple[str, list[Any]]:
     """Prepared rows as a table: ``VALUES (…), (…)`` on SQLite; on PostgreSQL
-    ``unnest`` of one typed array per column (a few parameters instead of one
-    per value, which the driver would otherwise parse and quote one by one)."""
+    one JSON array of the rows, taken apart by the server (one parameter
+    instead of one per value, which the driver would parse and quote one by
+    one: with Django's client-side binding, even typed arrays are escaped value
+    by value in Python, which cost more than the insert itself)."""
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-        return f"(SELECT * FROM unnest({arrays}))", [
-            list(c) for c in zip(*rows, strict=True)
-        ]
+        columns = ", ".join(_json_column(i, f) for i, f in enumerate(fields))
+        rows_json = json.dumps(rows, default=_json_value, ensure_ascii=False)
+        source = f"(SELECT {columns} FROM jsonb_array_elements(%s::jsonb) AS r)"
+        return source, [rows_json]
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params = [value for row in rows for value in row]
     return f"VALUES {', '.join([row_sql] * len(rows))}", params
+
+
+def _json_column(index: int, field: Any) -> str:
+    """Column ``index`` of a JSON row as the field's type. A JSON column keeps
+    its JSON; its JSON null is SQL NULL, as Django stores None."""
+    kind = field.cast_db_type(connection)
+    if kind in ("jsonb", "json"):
+        return f"NULLIF(r -> {index}, 'null'::jsonb)"
+    if kind.startswith("varchar"):
+        # Not varchar(n): an explicit cast would cut a long value silently;
+        # assigned to the column, it is refused, as Django's own insert is.
+        kind = "text"
+    return f"(r ->> {index})::{kind}"
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON column's value wrapped by Django for the driver (a field with
+    its own encoder), as plain JSON. Anything else json.dumps cannot write is
+    refused, as Django's own save refuses it."""
+    if isinstance(value, Jsonb):
+        return json.loads((value.dumps or json.dumps)(value.obj))
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _json_scalar(value: Any) -> Any:
+    """A column's prepared value as the JSON text PostgreSQL reads it back from."""
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, date | time):  # datetime too: with its UTC offset
+        return value.isoformat()
+    return value
 
 
 def _preparer(field: Any, *, add: bool) -> Callable[[models.Model], Any]:
@@ -178,23 +227,29 @@ def _preparer(field: Any, *, add: bool) -> Callable[[models.Model], Any]:
     attname = field.attname
     if type(field) in PLAIN:
         return lambda row: getattr(row, attname)
-    database = connections[DEFAULT_DB_ALIAS]  # not the per-call proxy
-    if _utc_text_datetimes(database, field):
-        return lambda row: _utc_text(field.pre_save(row, add))
-
-    def prepare(row: models.Model) -> Any:
-        return field.get_db_prep_save(field.pre_save(row, add), database)
-
-    return prepare
+    prepare = _value_preparer(field)
+    assert prepare is not None
+    return lambda row: prepare(field.pre_save(row, add))
 
 
 def _value_preparer(field: Any) -> Callable[[Any], Any] | None:
     """Value → the field's database value; None when it goes as it is."""
     if type(field) in PLAIN:
         return None
-    database = connections[DEFAULT_DB_ALIAS]
+    database = connections[DEFAULT_DB_ALIAS]  # not the per-call proxy
+    postgres = database.vendor == "postgresql"
+    if isinstance(field, models.JSONField):
+        # to_python: what the field's descriptor would make of the value (a
+        # MessageField's None is an empty message, as on an instance).
+        if postgres and field.encoder is None:
+            # The plain JSON value: on PostgreSQL the rows go as one JSON
+            # document (_source), not as a driver's wrapper per value.
+            return lambda value: field.get_prep_value(field.to_python(value))
+        return lambda value: field.get_db_prep_save(field.to_python(value), database)
     if _utc_text_datetimes(database, field):
         return _utc_text
+    if postgres:
+        return lambda value: _json_scalar(field.get_db_prep_save(value, database))
     return lambda value: field.get_db_prep_save(value, database)
 
 
@@ -203,7 +258,9 @@ def _utc_text(value: datetime | None) -> str | None:
     connection's time zone is UTC)."""
     if value is None:
         return None
-    if value.tzinfo is not None and value.tzinfo is not UTC:
+    if value.tzinfo is None:  # as DateTimeField takes it: in TIME_ZONE
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return str(value.replace(tzinfo=None))
 

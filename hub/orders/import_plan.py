@@ -3,13 +3,16 @@ table at once (hub.orders.importing.save_orders is the entry point).
 
 For each order the plan follows the rules saving one by one followed: a new
 order is inserted with its lines, their allocations and one "imported" line of
-history; a known order is updated only when something the seller sees changed
-(else only its revision and channel time move), a dispatched order stays
-dispatched, an older read never overwrites a newer one, a cancellation
-releases the order's stock, a changed line is promised again. The writes: one
-insert each for orders, lines, allocations and history, one batched UPDATE
-(hub.batch_sql) each for changed orders and lines; the allocations
-of the known orders' lines and the orders' locations are read once per batch.
+history; a known order is updated only where its fields differ, with one line
+of history for what the seller is told of (a quiet change, e.g. the lines
+Allegro counts as sent, is kept without one; nothing changed: only its revision
+and channel time move), a dispatched order stays dispatched, an older read
+never overwrites a newer one, a cancellation releases the order's stock, a
+changed line is promised again. The writes: one insert each for orders, lines,
+allocations and history (new orders and lines as plain tuples, no model
+instance per row), one batched UPDATE (hub.batch_sql) for each set of changed
+columns; the known orders' lines, their allocations and the orders' locations
+are read once per batch.
 """
 
 from __future__ import annotations
@@ -142,7 +145,9 @@ def _insert_orders(
     order and line cost more than writing them."""
     if not fresh:
         return []
-    names = {name for data in fresh for name in data.fields}
+    # What a new order's history line needs, even from a channel without it.
+    names = {"channel_status", "total", "currency"}
+    names.update(name for data in fresh for name in data.fields)
     defaults = {
         f.name: f.get_default() for f in Order._meta.concrete_fields if f.name in names
     }
@@ -331,10 +336,6 @@ def _plan_update(
         # of order): never let it overwrite newer data.
         counts.unchanged += 1
         return
-    notes = changes(order, data)
-    new_status = data.fields.get("channel_status", order.channel_status)
-    if data.cancelled and new_status != order.channel_status:
-        writes.cancelled_ids.append(order.pk)
     # Only what differs is written back: most of a changed order stays as it is
     # (a payment moves a handful of its ~30 fields).
     moved = sorted(
@@ -342,6 +343,10 @@ def _plan_update(
         for name, value in data.fields.items()
         if differs(getattr(order, name), value)
     )
+    notes = changes(order, data, set(moved))
+    new_status = data.fields.get("channel_status", order.channel_status)
+    if data.cancelled and new_status != order.channel_status:
+        writes.cancelled_ids.append(order.pk)
     for name in moved:
         setattr(order, name, data.fields[name])
     old_status = order.status
@@ -357,9 +362,14 @@ def _plan_update(
             if allocation is not None:
                 writes.release.append((allocation, reason, account.source))
     if not notes and old_status == order.status and not lines_changed:
-        # Nothing the seller sees changed; keep the revision current, so a repeat
-        # of the event that announced it costs no read.
-        writes.touched_orders.append(order)
+        # Nothing the seller is told of changed; keep the revision current, so a
+        # repeat of the event that announced it costs no read, and keep what
+        # moved quietly (e.g. the lines Allegro counts as sent), without a line
+        # in the history.
+        if set(moved) - {"revision", "channel_updated_at"}:
+            writes.changed_orders.setdefault(("updated_at", *moved), []).append(order)
+        else:
+            writes.touched_orders.append(order)
         counts.unchanged += 1
         return
     if order.status == Order.Status.CANCELLED:
@@ -523,7 +533,11 @@ def _write(writes: Writes) -> None:
 # ------------------------------------------------------------------- the rules
 
 
-def changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
+def changes(
+    order: Order, data: IncomingOrder, moved: set[str]
+) -> list[tuple[str, Message]]:
+    """What the seller is told of a known order's new read (``moved``: the
+    fields whose values differ)."""
     notes: list[tuple[str, Message]] = []
     new_status = data.fields.get("channel_status", order.channel_status)
     if new_status != order.channel_status and not data.cancelled:
@@ -550,11 +564,7 @@ def changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
         )
     if data.fields.get("paid") and not order.paid:
         notes.append((OrderEvent.Kind.PAID, Message(texts.PAID)))
-    changed = [
-        label
-        for name, label in WATCHED_FIELDS.items()
-        if name in data.fields and differs(getattr(order, name), data.fields[name])
-    ]
+    changed = [label for name, label in WATCHED_FIELDS.items() if name in moved]
     if changed:
         notes.append(
             (
@@ -565,16 +575,14 @@ def changes(order: Order, data: IncomingOrder) -> list[tuple[str, Message]]:
     # Fields that change with others already noted, or say nothing to the seller
     # on their own (e.g. filled in on the first read after an upgrade).
     quiet = {"channel_updated_at", "revision", "channel_status", *QUIET_FIELDS}
-    if not notes and any(
-        differs(getattr(order, name), value)
-        for name, value in data.fields.items()
-        if name not in quiet
-    ):
+    if not notes and any(name not in quiet for name in moved):
         notes.append((OrderEvent.Kind.CHANGED, Message(texts.DETAILS_CHANGED)))
     return notes
 
 
 def differs(old: Any, new: Any) -> bool:
+    if old == new:
+        return False
     if isinstance(old, Decimal) or isinstance(new, Decimal):
         return Decimal(str(old)) != Decimal(str(new))
     return bool(old != new)

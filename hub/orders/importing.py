@@ -11,7 +11,8 @@ records no history.
 Set-based: a batch is planned in memory (hub.orders.import_plan) and written
 with one insert per table for what is new and one batched UPDATE per table for
 what changed (hub.batch_sql), allocations and locations preloaded;
-the rows are the same as saving order by order would write.
+the rows are the same as saving order by order would write, except the
+history: one line per change, not one per finding (a payment was three).
 """
 
 from __future__ import annotations

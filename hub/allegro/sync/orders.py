@@ -20,8 +20,9 @@ The flow, per pass:
    journal at its latest event and re-read every form *updated* since then
    (a "gap" cursor over ``updatedAt`` windows).
 
-A journal page is saved in slices of up to SAVE_BATCH forms, each with the cursor
-moved to the slice's last event, so a pass killed mid-page keeps what it saved.
+A journal page is saved in slices of up to SAVE_BATCH forms (``save_batch``),
+each with the cursor moved to the slice's last event, so a pass killed mid-page
+keeps what it saved.
 
 A checkout form the hub cannot use (no lines, a quantity of 0, a response it
 cannot read, or one Allegro keeps failing to answer for: order_reads.py) is set
@@ -89,7 +90,13 @@ JOURNAL_KEEPS = timedelta(days=59)
 # Re-read a day before the last catch-up, so no change falls between two clocks.
 GAP_OVERLAP = timedelta(days=1)
 WINDOW = timedelta(days=7)  # backfill window; the client splits a full window
-SAVE_BATCH = 100  # forms per transaction (journal slices and backfill)
+# Forms per transaction (journal slices and backfill): each costs ~10 queries of
+# its own (cursor, problems, listing links, locks), and a pass killed mid-page
+# redoes at most this many saves (never their effects twice).
+SAVE_BATCH = 500
+# Forms a journal slice reads by id (those Allegro's list did not give), one
+# request each, before it is saved: what a pass that fails mid-page reads again.
+READ_BATCH = 100
 DB_ATTEMPTS = 3  # a pass that meets a database error is tried this often
 ORDER_LIFETIME = timedelta(days=365)
 CLOCK_SKEW = timedelta(hours=1)
@@ -169,6 +176,7 @@ def sync_orders(
     client: AllegroClient,
     *,
     event_page: int = EVENT_PAGE,
+    save_batch: int = SAVE_BATCH,
     progress: Progress | None = None,
 ) -> OrderSyncResult:
     """One pass: bootstrap if new, finish any backfill, read the journal to its end.
@@ -186,7 +194,7 @@ def sync_orders(
         return result
     for attempt in range(1, DB_ATTEMPTS + 1):
         try:
-            return _sync_pass(channel, client, event_page, progress)
+            return _sync_pass(channel, client, event_page, save_batch, progress)
         except AllegroError as exc:
             _record_failure(channel, exc.user_message())
             raise
@@ -206,6 +214,7 @@ def _sync_pass(
     channel: Channel,
     client: AllegroClient,
     event_page: int,
+    save_batch: int,
     progress: Progress | None,
 ) -> OrderSyncResult:
     result = OrderSyncResult()
@@ -218,8 +227,8 @@ def _sync_pass(
     strikes = Strikes(channel)
     _retry_set_aside(channel, client, strikes, result, say)
     for stream, by in ((BACKFILL, "boughtAt"), (GAP, "updatedAt")):
-        _read_windows(channel, client, stream, by, result, say)
-    _follow_journal(channel, client, strikes, event_page, result, say)
+        _read_windows(channel, client, stream, by, save_batch, result, say)
+    _follow_journal(channel, client, strikes, event_page, save_batch, result, say)
     result.set_aside = {
         p.external_id: p.reason for p in open_problems(SOURCE, str(channel.pk))
     }
@@ -292,6 +301,7 @@ def _read_windows(
     client: AllegroClient,
     stream: str,
     by: str,
+    save_batch: int,
     result: OrderSyncResult,
     say: Progress,
 ) -> None:
@@ -326,7 +336,7 @@ def _read_windows(
                 unreadable[form.id] = unreadable_in_list(form)
                 continue
             batch.append(form)
-            if len(batch) >= SAVE_BATCH:
+            if len(batch) >= save_batch:
                 _save_forms(channel, batch, stream, result, unreadable)
                 result.backfilled += len(batch)
                 batch, unreadable = [], {}
@@ -370,6 +380,7 @@ def _follow_journal(
     client: AllegroClient,
     strikes: Strikes,
     event_page: int,
+    save_batch: int,
     result: OrderSyncResult,
     say: Progress,
 ) -> None:
@@ -383,7 +394,8 @@ def _follow_journal(
         listed = read_from_list(client, named)
         result.listed += len(listed)
         done = 0
-        for upto, form_ids in _slices(named, len(events)):
+        unlisted = {form_id for form_id in named if form_id not in listed}
+        for upto, form_ids in _slices(named, len(events), save_batch, unlisted):
             by_id = [form_id for form_id in form_ids if form_id not in listed]
             reads = read_forms(client, by_id, strikes)
             reads.forms[:0] = [listed[f] for f in form_ids if f in listed]
@@ -438,20 +450,28 @@ def _named_forms(
 
 
 def _slices(
-    named: dict[str, Named], count: int, size: int = SAVE_BATCH
+    named: dict[str, Named], count: int, size: int, unlisted: set[str]
 ) -> list[tuple[int, list[str]]]:
     """The page of ``count`` events cut into slices of at most ``size`` forms,
-    each with the index of the event the cursor moves to once it is saved.
+    of which at most READ_BATCH are ``unlisted`` (read by id, one request
+    each, before the slice is saved), each slice with the index of the event
+    the cursor moves to once it is saved.
 
     A form is saved once per page, in the slice of its LAST event there, so its
     read is newer than every event of the page that names it, and every event
     up to a slice's end names only forms of that slice or earlier ones.
     """
-    wanted = [(n.index, form_id) for form_id, n in named.items()]
-    slices = [
-        (wanted[k : k + size][-1][0], [form_id for _i, form_id in wanted[k : k + size]])
-        for k in range(0, len(wanted), size)
-    ]
+    slices: list[tuple[int, list[str]]] = []
+    forms: list[str] = []
+    reads = 0
+    for form_id, n in named.items():
+        forms.append(form_id)
+        reads += form_id in unlisted
+        if len(forms) == size or reads == READ_BATCH:
+            slices.append((n.index, forms))
+            forms, reads = [], 0
+    if forms:
+        slices.append((0, forms))
     end = count - 1  # the last slice also covers the events after its forms
     if slices:
         slices[-1] = (end, slices[-1][1])

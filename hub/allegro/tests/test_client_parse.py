@@ -220,3 +220,16 @@ def test_the_lenient_reading_runs_only_when_the_raw_body_does_not_validate():
             id="a", problems="status: Input should be a valid string"
         )
     ]
+
+
+def test_nul_characters_are_taken_out_of_what_allegro_sent():
+    # PostgreSQL cannot store a NUL: one in a note would fail every save of
+    # the page it is on. A literal backslash-u text stays as it is.
+    body = form_body("F-1", note={"text": "Prosz\u0000ę \\u0000 szybko"})
+    body["buyer"]["login"] = "an\u0000na"
+
+    form = parse(schemas.CheckoutForm, response("/order/checkout-forms/F-1", body))
+
+    assert form.note == "Proszę \\u0000 szybko"
+    assert form.buyer.login == "anna"
+    assert form.line_items[0].offer.external_id == "MUG-1"

@@ -249,11 +249,12 @@ def test_failure_mid_backfill_resumes_without_duplicates(
     bought = {
         buy_in_the_past(emulator, offer, days_ago=1 + i / 200) for i in range(150)
     }
-    # Page 1 of the window (100 forms) arrives; page 2 keeps failing.
+    # Page 1 of the window (100 forms, one save batch) arrives; page 2 keeps
+    # failing.
     emulator.add_fault(r"^/order/checkout-forms$", "500", count=None, skip=1)
 
     with pytest.raises(TransientError):
-        sync_orders(channel.pk, allegro_client)
+        sync_orders(channel.pk, allegro_client, save_batch=100)
 
     assert Order.objects.count() == 100  # saved; the backfill cursor did not move
     assert SyncCursor.objects.get(channel=channel, stream=BACKFILL).value != ""

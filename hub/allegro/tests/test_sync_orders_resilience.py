@@ -19,8 +19,9 @@ from django.utils import timezone
 from hub.allegro.client import AllegroClient
 from hub.allegro.errors import AllegroError, TransientError
 from hub.allegro.models import Channel, FormReadFailure, SyncCursor
+from hub.allegro.sync.order_list_reads import Named
 from hub.allegro.sync.order_reads import FAILURES_BEFORE_SET_ASIDE
-from hub.allegro.sync.orders import JOURNAL, DatabaseTrouble, sync_orders
+from hub.allegro.sync.orders import JOURNAL, DatabaseTrouble, _slices, sync_orders
 from hub.allegro.tests.fixtures import HubEmulator
 from hub.allegro.tests.test_sync_orders_quarantine import (
     form_reads,
@@ -280,7 +281,7 @@ def test_a_pass_stopped_mid_page_keeps_the_slices_it_saved(
     for form in forms:  # the list lags: every form is read by id
         emulator.lag_list(form, 10**6)
     # The 111th form read fails (all of its retries): one page of events, the
-    # first slice of 100 forms is saved before it.
+    # first slice of 100 forms read by id (READ_BATCH) is saved before it.
     emulator.add_fault(r"^/order/checkout-forms/[0-9a-f-]{36}$", "503",
                        count=None, skip=110)  # fmt: skip
 
@@ -299,3 +300,21 @@ def test_a_pass_stopped_mid_page_keeps_the_slices_it_saved(
     assert OrderEvent.objects.filter(kind=OrderEvent.Kind.IMPORTED).count() == 130
     assert Allocation.objects.count() == 130
     assert journal(channel).value == str(emulator.last_order_event_id)
+
+
+def test_a_page_is_saved_in_slices_of_forms_and_of_reads_by_id():
+    now = timezone.now()
+    named = {f"F-{i}": Named(index=2 * i, revision="", occurred_at=now)
+             for i in range(600)}  # fmt: skip
+
+    listed = _slices(named, count=1300, size=500, unlisted=set())
+    every_other = _slices(
+        named, count=1300, size=500, unlisted={f"F-{i}" for i in range(0, 600, 2)}
+    )
+
+    # Everything listed: 500 forms a slice; the last slice ends the page.
+    assert [(end, len(forms)) for end, forms in listed] == [(998, 500), (1299, 100)]
+    # Every other form read by id: a slice as soon as it has 100 of them.
+    assert [len(forms) for _end, forms in every_other] == [199, 200, 200, 1]
+    assert [f for _end, forms in every_other for f in forms] == list(named)
+    assert _slices({}, count=5, size=500, unlisted=set()) == [(4, [])]

@@ -428,3 +428,38 @@ def test_one_change_is_one_line_named_by_its_weightiest_finding():
         "Cancelled on the channel. Payment received. Order lines changed."
     )
     assert one_change([lines, paid])[0] == OrderEvent.Kind.PAID
+
+
+def test_a_quiet_change_is_kept_without_a_line_in_the_history(
+    warehouse: Location, mug: StockItem
+):
+    save_orders(
+        make_account(warehouse),
+        [make_order(lines_sent="NONE", marketplace="allegro-pl", revision="r1")],
+    )
+
+    counts = save_orders(
+        make_account(warehouse),
+        [make_order(lines_sent="ALL", marketplace="allegro-cz", revision="r2")],
+    )
+
+    order = Order.objects.get()
+    assert (order.lines_sent, order.marketplace, order.revision) == (
+        "ALL", "allegro-cz", "r2",
+    )  # fmt: skip
+    assert (counts.updated, counts.unchanged) == (0, 1)
+    assert [e.kind for e in order.events.all()] == ["IMPORTED"]
+    assert stock.available(mug, warehouse) == 8  # still one promise of 2
+
+
+def test_a_new_order_from_a_channel_without_status_or_total_is_saved(
+    warehouse: Location, mug: StockItem
+):
+    bare = make_order()
+    bare.fields.clear()  # a channel that knows nothing but the lines
+
+    save_orders(make_account(warehouse), [bare])
+
+    order = Order.objects.get()
+    assert (order.channel_status, order.total, order.currency) == ("", 0, "")
+    assert str(order.events.get().message) == "Imported: , 1 line, 0.00."
