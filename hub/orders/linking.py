@@ -57,9 +57,12 @@ class Catalog:
         skus = {k.external_id for k in keys if k.external_id}
         linked = {k.listing_item_id for k in keys if k.listing_item_id is not None}
         # The items themselves, so allocating needs no query per line.
+        # order_by(): no sort by SKU (the default ordering) over the catalogue.
         self.items: dict[int, StockItem] = {
             item.pk: item
-            for item in StockItem.objects.filter(Q(sku__in=skus) | Q(pk__in=linked))
+            for item in StockItem.objects.filter(
+                Q(sku__in=skus) | Q(pk__in=linked)
+            ).order_by()
         }
         self.by_sku: dict[str, int] = {
             item.sku: item.pk for item in self.items.values() if item.sku in skus
@@ -68,7 +71,7 @@ class Catalog:
         if by_title and any(self._needs_title(k) for k in keys):
             # Normalised equality can't be expressed portably in SQL; the catalog's
             # titles are small enough to index in memory once per batch.
-            for pk, title in StockItem.objects.values_list("pk", "title"):
+            for pk, title in StockItem.objects.order_by().values_list("pk", "title"):
                 self.by_title[normalise_title(title)].append(pk)
         self.title_allowed = by_title
 

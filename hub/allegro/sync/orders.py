@@ -437,10 +437,15 @@ def _named_forms(
             revisions.setdefault(event.checkout_form_id, set()).add(
                 event.revision or ""
             )
+    # order_by(): Order's default ordering (newest first) made SQLite walk
+    # every order of the account in that order instead of looking the ids up
+    # (0.7 ms → 9.6 ms a page at 20 000 orders, growing with the account).
     stored = dict(
         Order.objects.filter(
             source=SOURCE, account=str(channel.pk), external_id__in=list(last)
-        ).values_list("external_id", "revision")
+        )
+        .order_by()
+        .values_list("external_id", "revision")
     )
     return {
         form_id: named

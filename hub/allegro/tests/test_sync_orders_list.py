@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from allegro_emulator import EmulatorConfig
 from hub.allegro.client import AllegroClient, client_for_channel
@@ -254,3 +256,27 @@ def offer_cap(
         emulator.seller_id, "Kubek", external_id="MUG-1", quantity=10**5
     )
     return emulator, channel, client, offer
+
+
+def test_orders_looked_up_by_id_are_never_sorted_by_the_accounts_history(
+    emulator: HubEmulator, channel: Channel, allegro_client: AllegroClient, offer: str
+) -> None:
+    # Sorting by Order's default ordering (newest first) made the database walk
+    # every order of the account instead of looking the ids up: a pass grew
+    # slower with the account's age.
+    start_journal(channel, allegro_client, emulator)
+    forms = [emulator.purchase(offer) for _ in range(3)]
+    sync_orders(channel.pk, allegro_client)
+    for form in forms:
+        emulator.pay(form)
+
+    with CaptureQueriesContext(connection) as captured:
+        sync_orders(channel.pk, allegro_client)
+
+    by_id = [
+        q["sql"] for q in captured.captured_queries
+        if 'FROM "orders_order"' in q["sql"] and '"external_id" IN' in q["sql"]
+    ]  # fmt: skip
+    assert len(by_id) == 2  # the revisions the journal names; the lock
+    assert not [sql for sql in by_id if "bought_at" in sql.split("ORDER BY")[-1]]
+    assert Order.objects.filter(paid=True).count() == 3
