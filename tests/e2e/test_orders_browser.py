@@ -34,7 +34,8 @@ def test_link_an_unlinked_line_then_dispatch(
     page.wait_for_url(f"{live_server.url}/orders/")
     assert page.locator("table.orders tbody tr").count() == 2
     page.check("#id_unlinked")
-    page.click("#order-filters button[type=submit]")
+    with page.expect_navigation():
+        page.click("#order-filters button[type=submit]")
     rows = page.locator("table.orders tbody tr")
     assert rows.count() == 1
     assert "not linked" in rows.first.inner_text()

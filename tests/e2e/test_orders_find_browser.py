@@ -55,6 +55,13 @@ def shop() -> None:
     save_orders(make_account(location), orders)
 
 
+def filter_orders(page: Any) -> None:
+    """Submit the filters and wait for the page they bring (reading the rows
+    at once could read the old page, or none while the new one loads)."""
+    with page.expect_navigation():
+        page.click("#order-filters button[type=submit]")
+
+
 def shown_ids(page: Any) -> list[str]:
     return [
         text.strip()
@@ -65,7 +72,7 @@ def shown_ids(page: Any) -> list[str]:
 def search(page: Any, live_server: Any, text: str) -> list[str]:
     page.goto(f"{live_server.url}/orders/")
     page.fill("#id_q", text)
-    page.click("#order-filters button[type=submit]")
+    filter_orders(page)
     return shown_ids(page)
 
 
@@ -90,23 +97,23 @@ def test_search_filters_sort_and_export(
 
     page.goto(f"{live_server.url}/orders/")
     page.select_option("#id_paid", "no")
-    page.click("#order-filters button[type=submit]")
+    filter_orders(page)
     assert shown_ids(page) == [B]
     page.select_option("#id_paid", "")
     page.check("#id_needs_action")
-    page.click("#order-filters button[type=submit]")
+    filter_orders(page)
     assert shown_ids(page) == [B, A]  # A: paid, to send; B: a line to link
     page.uncheck("#id_needs_action")
     page.check("#id_unlinked")
-    page.click("#order-filters button[type=submit]")
+    filter_orders(page)
     assert shown_ids(page) == [B]
     page.uncheck("#id_unlinked")
     page.fill("#id_bought_to", "2026-11-03")
-    page.click("#order-filters button[type=submit]")
+    filter_orders(page)
     assert shown_ids(page) == [A]
     page.fill("#id_bought_to", "")
     page.select_option("#id_sort", "total_desc")
-    page.click("#order-filters button[type=submit]")
+    filter_orders(page)
     assert shown_ids(page) == [A, B]
 
     # Money and statuses in words, the raw status as a tooltip.
@@ -121,7 +128,7 @@ def test_search_filters_sort_and_export(
     assert href is not None
     assert parse_qs(urlsplit(href).query)["sort"] == ["total_desc"]
     page.fill("#id_q", "kasia")
-    page.click("#order-filters button[type=submit]")
+    filter_orders(page)
     href = page.get_attribute("#export-csv", "href")
     assert href is not None
     response = page.request.get(live_server.url + href)

@@ -316,7 +316,6 @@ def test_a_revoked_channel_shows_reconnect_and_leaves_allegro_alone_under_all_fl
             )
         )
         refused = len(revoked_allegro.request_log)
-        bad_runs = FlowRun.objects.filter(channel=bad).count()
         form = emulator.purchase(offer)
         wait_for(lambda: Order.objects.filter(external_id=form).exists(), timeout=15)
         good_runs = FlowRun.objects.filter(channel=good, outcome="ok").count()
@@ -338,8 +337,11 @@ def test_a_revoked_channel_shows_reconnect_and_leaves_allegro_alone_under_all_fl
     assert len(revoked_allegro.request_log) == refused
     assert all(r["path"] == "/auth/oauth/token" for r in revoked_allegro.request_log)
     # Each flow ran at most once for it (those with nothing to ask Allegro
-    # succeed), none again once it needed a reconnect.
-    assert FlowRun.objects.filter(channel=bad).count() == bad_runs <= len(FLOWS)
+    # succeed), none again once it needed a reconnect. (A flow whose first
+    # run starts a moment after the others is still its first: counting the
+    # runs at one moment and comparing later was a race.)
+    bad_flows = list(FlowRun.objects.filter(channel=bad).values_list("flow", flat=True))
+    assert len(bad_flows) == len(set(bad_flows)) <= len(FLOWS)
     assert FlowRun.objects.filter(channel=bad, outcome="failed").exists()
     # The other channel carried on with every flow.
     assert Order.objects.get().external_id == form
