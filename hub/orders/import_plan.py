@@ -293,9 +293,12 @@ def _plan_updates(
             ]
         )
     }
-    locations = Location.objects.in_bulk(
-        {order.location_id for order in existing.values() if order.location_id}
-    )
+    # Orders sit at the account's location (unless moved, or older than it):
+    # only the others are looked up, most batches need no query for them.
+    locations = {account.location.pk: account.location}
+    others = {order.location_id for order in existing.values()} - {*locations, None}
+    if others:
+        locations.update(Location.objects.in_bulk(others))
     default: list[Location] = []
 
     def location_of(order: Order) -> Location:

@@ -15,6 +15,7 @@ Two cursors hold it (SyncCursor.value):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -61,15 +62,13 @@ def start_backfill(channel: Channel, now: datetime) -> None:
     )
 
 
-def extend_backfill(channel: Channel, now: datetime) -> bool:
+def extend_backfill(
+    channel: Channel, now: datetime, cursors: Mapping[str, SyncCursor]
+) -> bool:
     """Sync Orders From moved earlier than what is covered: back-fill the missing
-    range (once a running backfill has finished). True when one was started."""
-    cursors = {
-        cursor.stream: cursor
-        for cursor in SyncCursor.objects.filter(
-            channel=channel, stream__in=(BACKFILL, COVERED)
-        )
-    }
+    range (once a running backfill has finished). True when one was started.
+
+    ``cursors``: the channel's cursors by stream, as the pass read them."""
     running = cursors.get(BACKFILL)
     if running is not None and running.value:
         return False  # one backfill at a time: this one next pass
@@ -91,16 +90,13 @@ def extend_backfill(channel: Channel, now: datetime) -> bool:
             pass  # another pass did it
         return False
     covered_from = datetime.fromisoformat(covered.value)
-    wanted = start is not None and start < covered_from
+    if start is None or start >= covered_from:
+        return False  # nothing to add (most passes): no transaction opened
     with transaction.atomic():
-        new_value = start.isoformat() if start is not None and wanted else ""
-        if wanted:
-            # Compare-and-swap: of two overlapping passes, one extends.
-            if not SyncCursor.objects.filter(pk=covered.pk, value=covered.value).update(
-                value=new_value, last_success_at=now, updated_at=timezone.now()
-            ):
-                return False
-        if not wanted or start is None:
+        # Compare-and-swap: of two overlapping passes, one extends.
+        if not SyncCursor.objects.filter(pk=covered.pk, value=covered.value).update(
+            value=start.isoformat(), last_success_at=now, updated_at=timezone.now()
+        ):
             return False
         SyncCursor.objects.update_or_create(
             channel=channel,

@@ -46,6 +46,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -57,6 +58,7 @@ from hub.allegro.errors import AllegroError, TransientError
 from hub.allegro.models import Channel, Listing, SyncCursor
 from hub.allegro.sync.order_backfill import (
     BACKFILL,
+    COVERED,
     backfill_value,
     extend_backfill,
     parse_backfill,
@@ -220,32 +222,63 @@ def _sync_pass(
     result = OrderSyncResult()
     say = progress or (lambda _text: None)
     started = timezone.now()
-    _start_journal(channel, client, started, say)
-    if extend_backfill(channel, started):
+    # The order streams' cursors, read once and again only after a step that
+    # wrote one or waited on Allegro (an overlapping pass may have moved one
+    # meanwhile): each read is a query of its own, and a pass in steady state
+    # does neither. Every move stays a compare-and-swap (_move_cursor).
+    cursors = _cursors(channel)
+    if JOURNAL not in cursors:
+        _start_journal(channel, client, started, say)
+        cursors = _cursors(channel)
+    if extend_backfill(channel, started, cursors):
         say(_("Sync Orders From moved earlier: importing the older orders too."))
-    _restart_after_gap(channel, client, started, result, say)
+        cursors = _cursors(channel)
+    if _restart_after_gap(channel, client, cursors[JOURNAL], started, result, say):
+        cursors = _cursors(channel)
     strikes = Strikes(channel)
-    _retry_set_aside(channel, client, strikes, result, say)
+    if _retry_set_aside(channel, client, strikes, result, say):
+        cursors = _cursors(channel)
     for stream, by in ((BACKFILL, "boughtAt"), (GAP, "updatedAt")):
-        _read_windows(channel, client, stream, by, save_batch, result, say)
-    _follow_journal(channel, client, strikes, event_page, save_batch, result, say)
+        cursor = cursors.get(stream)
+        if _read_windows(channel, client, cursor, by, save_batch, result, say):
+            cursors = _cursors(channel)
+    marked = _follow_journal(
+        channel, client, cursors[JOURNAL], strikes, started, event_page,
+        save_batch, result, say,
+    )  # fmt: skip
     result.set_aside = {
         p.external_id: p.reason for p in open_problems(SOURCE, str(channel.pk))
     }
-    SyncCursor.objects.filter(channel=channel, stream=JOURNAL).update(
-        last_success_at=started, last_error="", last_error_at=None
-    )
+    if not marked:  # no new events: no page carried the pass's success
+        SyncCursor.objects.filter(channel=channel, stream=JOURNAL).update(
+            **_success(started)
+        )
     return result
+
+
+def _success(started: datetime) -> dict[str, Any]:
+    """The journal cursor's fields once a pass that started then read it to
+    its end: the channel's health."""
+    return {"last_success_at": started, "last_error": "", "last_error_at": None}
 
 
 # ----------------------------------------------------------------- bootstrap
 
 
+def _cursors(channel: Channel) -> dict[str, SyncCursor]:
+    """The channel's order cursors by stream, as committed now."""
+    return {
+        cursor.stream: cursor
+        for cursor in SyncCursor.objects.filter(
+            channel=channel, stream__in=(JOURNAL, BACKFILL, COVERED, GAP)
+        )
+    }
+
+
 def _start_journal(
     channel: Channel, client: AllegroClient, now: datetime, say: Progress
 ) -> None:
-    if SyncCursor.objects.filter(channel=channel, stream=JOURNAL).exists():
-        return
+    """The first pass (the channel has no journal cursor yet)."""
     # The journal's current end comes first: everything after it is in the
     # journal, everything before it is in the backfill (api-notes §3.3).
     latest = _latest_event_id(client)
@@ -268,14 +301,16 @@ def _latest_event_id(client: AllegroClient) -> str:
 def _restart_after_gap(
     channel: Channel,
     client: AllegroClient,
+    cursor: SyncCursor,
     now: datetime,
     result: OrderSyncResult,
     say: Progress,
-) -> None:
-    cursor = SyncCursor.objects.get(channel=channel, stream=JOURNAL)
+) -> bool:
+    """The journal ``cursor`` was last caught up too long ago: restart it. True
+    when it looked (it asked Allegro, and may have moved the cursors)."""
     caught_up = cursor.last_success_at
     if caught_up is None or now - caught_up <= JOURNAL_KEEPS:
-        return
+        return False
     latest = _latest_event_id(client)
     gap_from = caught_up - GAP_OVERLAP
     say(
@@ -291,6 +326,7 @@ def _restart_after_gap(
                 channel=channel, stream=GAP, defaults={"value": gap_from.isoformat()}
             )
     result.rebootstrapped = bool(moved)
+    return True
 
 
 # ---------------------------------------------------------- windowed reads
@@ -299,20 +335,20 @@ def _restart_after_gap(
 def _read_windows(
     channel: Channel,
     client: AllegroClient,
-    stream: str,
+    cursor: SyncCursor | None,
     by: str,
     save_batch: int,
     result: OrderSyncResult,
     say: Progress,
-) -> None:
-    """Read checkout forms by boughtAt/updatedAt windows from the stream's value to now.
+) -> bool:
+    """Read checkout forms by boughtAt/updatedAt windows from the cursor's value
+    to now; True when there was something to read (the stream was running).
 
     The cursor moves to a window's end only with that window's last orders, so a
     crash re-reads at most one window (harmless: upserts).
     """
-    cursor = SyncCursor.objects.filter(channel=channel, stream=stream).first()
     if cursor is None or not cursor.value:
-        return
+        return False
     reached, bounded = parse_backfill(cursor.value)
     # Past our "now": an order Allegro's clock put a little ahead of ours must not
     # fall between the backfill and the journal. Empty windows cost one request.
@@ -337,12 +373,12 @@ def _read_windows(
                 continue
             batch.append(form)
             if len(batch) >= save_batch:
-                _save_forms(channel, batch, stream, result, unreadable)
+                _save_forms(channel, batch, cursor.stream, result, unreadable)
                 result.backfilled += len(batch)
                 batch, unreadable = [], {}
         value = "" if end >= until else backfill_value(end, bounded)
         with transaction.atomic():
-            _save_forms(channel, batch, stream, result, unreadable)
+            _save_forms(channel, batch, cursor.stream, result, unreadable)
             _move_cursor(cursor, value)
             if not value:  # done: the channel list shows when it finished
                 SyncCursor.objects.filter(pk=cursor.pk).update(
@@ -350,6 +386,7 @@ def _read_windows(
                 )
         result.backfilled += len(batch)
         reached = end
+    return True
 
 
 def _forms_in_window(
@@ -378,18 +415,24 @@ def _forms_in_window(
 def _follow_journal(
     channel: Channel,
     client: AllegroClient,
+    cursor: SyncCursor,
     strikes: Strikes,
+    started: datetime,
     event_page: int,
     save_batch: int,
     result: OrderSyncResult,
     say: Progress,
-) -> None:
+) -> bool:
+    """Read the journal from ``cursor`` (as committed when the pass last read
+    it, with nothing waited on since) to its end. True when the transaction
+    of its last page also marked the pass's success on the cursor."""
     while True:
-        cursor = SyncCursor.objects.get(channel=channel, stream=JOURNAL)
         events = client.order_events(from_event=cursor.value or None, limit=event_page)
         if not events or events[-1].id == cursor.value:
-            return  # nothing after the cursor (never loop on an echoed `from`)
+            return False  # nothing after the cursor (never loop on an echoed `from`)
         result.events += len(events)
+        # A page shorter than asked for is the journal's end.
+        last = len(events) - 1 if len(events) < event_page else None
         named = _named_forms(channel, events)
         listed = read_from_list(client, named)
         result.listed += len(listed)
@@ -406,14 +449,19 @@ def _follow_journal(
                     channel, reads.forms, _describe(events[done : upto + 1]),
                     result, reads.unreadable, reads.failing,
                 )  # fmt: skip
-                _move_cursor(cursor, events[upto].id)
+                # The end's success goes with its last page: one write
+                # transaction less a pass (on PostgreSQL, a flush to disk).
+                success = _success(started) if upto == last else {}
+                _move_cursor(cursor, events[upto].id, **success)
             done = upto + 1
         say(
             _("Read %(events)d events up to %(id)s.")
             % {"events": result.events, "id": events[-1].id}
         )
-        if len(events) < event_page:
-            return
+        if last is not None:
+            return True
+        # Allegro was waited on: where an overlapping pass may have moved it.
+        cursor = SyncCursor.objects.get(channel=channel, stream=JOURNAL)
 
 
 def _named_forms(
@@ -494,9 +542,10 @@ def _retry_set_aside(
     strikes: Strikes,
     result: OrderSyncResult,
     say: Progress,
-) -> None:
+) -> bool:
     """Read the forms set aside earlier again (those due: one Allegro kept failing
-    to answer for waits a growing pause): a fixed one is imported now."""
+    to answer for waits a growing pause): a fixed one is imported now. True
+    when there were some (it waited on Allegro)."""
     now = timezone.now()
     problems = [
         problem
@@ -504,7 +553,7 @@ def _retry_set_aside(
         if due(problem.retry_at, now)
     ]
     if not problems:
-        return
+        return False
     say(
         _("Reading %(n)d checkout forms set aside earlier again.")
         % {"n": len(problems)}
@@ -522,6 +571,7 @@ def _retry_set_aside(
             channel, reads.forms, "retry of a set-aside form", result,
             reads.unreadable, reads.failing,
         )  # fmt: skip
+    return True
 
 
 def _describe(events: list[schemas.OrderEvent]) -> str:
@@ -597,10 +647,11 @@ def _incoming_orders(
     return list(by_id.values()), unusable
 
 
-def _move_cursor(cursor: SyncCursor, value: str) -> None:
-    """Compare-and-swap: only from the value this pass started from."""
+def _move_cursor(cursor: SyncCursor, value: str, **also: Any) -> None:
+    """Compare-and-swap: only from the value this pass started from (``also``:
+    other fields written with it)."""
     moved = SyncCursor.objects.filter(pk=cursor.pk, value=cursor.value).update(
-        value=value, updated_at=timezone.now()
+        value=value, updated_at=timezone.now(), **also
     )
     if not moved:
         # Another pass moved it meanwhile; roll this page back, it did the work.
