@@ -75,7 +75,7 @@ from hub.allegro.sync.order_reads import (
 )
 from hub.catalog.stock import default_location
 from hub.orders.importing import Account, IncomingOrder, SaveCounts, save_orders
-from hub.orders.models import Order
+from hub.orders.models import ImportProblem, Order
 from hub.orders.problems import open_problems, record_problems, resolve_problems
 from hub.text.message import Message
 
@@ -236,7 +236,8 @@ def _sync_pass(
     if _restart_after_gap(channel, client, cursors[JOURNAL], started, result, say):
         cursors = _cursors(channel)
     strikes = Strikes(channel)
-    if _retry_set_aside(channel, client, strikes, result, say):
+    problems = open_problems(SOURCE, str(channel.pk))
+    if _retry_set_aside(channel, client, problems, strikes, result, say):
         cursors = _cursors(channel)
     for stream, by in ((BACKFILL, "boughtAt"), (GAP, "updatedAt")):
         cursor = cursors.get(stream)
@@ -246,9 +247,12 @@ def _sync_pass(
         channel, client, cursors[JOURNAL], strikes, started, event_page,
         save_batch, result, say,
     )  # fmt: skip
-    result.set_aside = {
-        p.external_id: p.reason for p in open_problems(SOURCE, str(channel.pk))
-    }
+    if problems or result.set_aside:
+        # Forms set aside before this pass or by it: all of them as they stand
+        # now. With neither (most passes), none, without a query.
+        result.set_aside = {
+            p.external_id: p.reason for p in open_problems(SOURCE, str(channel.pk))
+        }
     if not marked:  # no new events: no page carried the pass's success
         SyncCursor.objects.filter(channel=channel, stream=JOURNAL).update(
             **_success(started)
@@ -539,26 +543,22 @@ def _count_reads(result: OrderSyncResult, reads: FormReads) -> None:
 def _retry_set_aside(
     channel: Channel,
     client: AllegroClient,
+    problems: list[ImportProblem],
     strikes: Strikes,
     result: OrderSyncResult,
     say: Progress,
 ) -> bool:
-    """Read the forms set aside earlier again (those due: one Allegro kept failing
-    to answer for waits a growing pause): a fixed one is imported now. True
-    when there were some (it waited on Allegro)."""
+    """Read the forms set aside earlier (``problems``) again, those due (one
+    Allegro kept failing to answer for waits a growing pause): a fixed one is
+    imported now. True when some were due (it waited on Allegro)."""
     now = timezone.now()
-    problems = [
-        problem
-        for problem in open_problems(SOURCE, str(channel.pk))
-        if due(problem.retry_at, now)
-    ]
-    if not problems:
+    retried = [problem for problem in problems if due(problem.retry_at, now)]
+    if not retried:
         return False
     say(
-        _("Reading %(n)d checkout forms set aside earlier again.")
-        % {"n": len(problems)}
+        _("Reading %(n)d checkout forms set aside earlier again.") % {"n": len(retried)}
     )
-    form_ids = [problem.external_id for problem in problems]
+    form_ids = [problem.external_id for problem in retried]
     result.retried += len(form_ids)
     reads = read_forms(client, form_ids, strikes, set_aside_already=True)
     _count_reads(result, reads)
@@ -604,6 +604,7 @@ def _save_forms(
         record_problems(
             SOURCE, account, channel.name, unusable, backoff=set(failing or ())
         )
+        result.set_aside.update(unusable)  # all of them read at the pass's end
         if incoming:
             result.add(save_orders(_account(channel, incoming), incoming))
             result.recovered += resolve_problems(
