@@ -304,11 +304,18 @@ def test_the_demo_account_and_the_stock_beside_it(tmp_path: Path) -> None:
     with_bids = [o for o in offers.values() if o.format == "AUCTION" and o.bids]
     assert 10 <= len(with_bids) < 30
     ended = [o for o in offers.values() if o.status == "ENDED"]
-    assert len(ended) == seed.GENERATED // 10
+    assert all(offer.ended_at is not None for offer in ended)
+    # The seed's ended 1–5 days ago; the buyers of the demo's history (its last
+    # 23 hours, random each start) may sell out a few more since.
+    seeded = [o for o in ended if start - o.ended_at >= timedelta(days=1)]  # type: ignore[operator]
+    assert len(seeded) == seed.GENERATED // 10
+    for offer in seeded:
+        assert start - offer.ended_at < timedelta(days=6)  # type: ignore[operator]
+    assert {o.ended_by for o in seeded} == {"EMPTY_STOCK", "USER"}
     for offer in ended:
-        assert offer.ended_at is not None
-        assert timedelta(0) < start - offer.ended_at < timedelta(days=6)
-    assert {o.ended_by for o in ended} == {"EMPTY_STOCK", "USER"}
+        if offer not in seeded:
+            assert offer.ended_by == "EMPTY_STOCK"
+            assert start - offer.ended_at < demo_runtime.HISTORY  # type: ignore[operator]
 
     # The hub's stock: the ten of the fixture cover Allegro's; of the others
     # some match, some differ, some are missing (unlinked listings)
