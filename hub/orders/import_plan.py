@@ -29,7 +29,7 @@ from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
 from hub.orders import texts
 from hub.orders.dispatching import cancelled_after_dispatch
-from hub.orders.linking import Catalog, LineKey
+from hub.orders.linking import Catalog, LineKey, Resolution
 from hub.orders.models import Order, OrderEvent, OrderLine, line_reference
 from hub.orders.stock import order_reason, order_reason_of
 from hub.text.message import Message, labels, money, sentences, status
@@ -53,7 +53,10 @@ NEW_LINE_COLUMNS = (
     "order_id", "external_id", *LINE_FIELDS, *LINE_QUIET,
 )  # fmt: skip
 KEY = ("order_id", "external_id")
-LINE_ITEM = NEW_LINE_COLUMNS.index("stock_item_id") - 1  # in a row without order_id
+# A new order's line before it has its order's id (_new_line_values): where
+# its stock item and quantity are.
+LINE_ITEM = NEW_LINE_COLUMNS.index("stock_item_id") - 1
+LINE_QUANTITY = NEW_LINE_COLUMNS.index("quantity") - 1
 HISTORY_COLUMNS = (
     "order_id", "kind", "message", "actor", "occurred_at", "source_event",
 )  # fmt: skip
@@ -74,9 +77,12 @@ class Writes:
     # New orders' lines, as NEW_LINE_COLUMNS.
     new_line_rows: list[tuple[Any, ...]] = field(default_factory=list)
     # Lines to promise once they have ids: (line, location id, reason, actor);
-    # of new orders, (index in new_line_rows, location id, reason, actor).
+    # of new orders, (index in new_line_rows, item id, quantity, location id,
+    # reason, actor).
     promise: list[tuple[OrderLine, int, Message, str]] = field(default_factory=list)
-    promise_rows: list[tuple[int, int, Message, str]] = field(default_factory=list)
+    promise_rows: list[tuple[int, int, int, int, Message, str]] = field(
+        default_factory=list
+    )
     release: list[tuple[Allocation, Message, str]] = field(default_factory=list)
     # Orders the buyer cancelled in this batch: what left already needs action.
     cancelled_ids: list[int] = field(default_factory=list)
@@ -155,7 +161,6 @@ def _insert_orders(
     lines_of: list[list[tuple[Any, ...]]] = []
     for data in fresh:
         lines = [_new_line_values(account, catalog, line) for line in data.lines]
-        cancelled = data.cancelled
         orders.append(
             {
                 **defaults,
@@ -163,7 +168,9 @@ def _insert_orders(
                 "source": account.source,
                 "account": account.account,
                 "external_id": data.external_id,
-                "status": Order.Status.CANCELLED if cancelled else Order.Status.OPEN,
+                "status": Order.Status.CANCELLED
+                if data.cancelled
+                else Order.Status.OPEN,
                 "location_id": account.location.pk,
                 "has_unlinked_lines": any(line[LINE_ITEM] is None for line in lines),
             }
@@ -202,7 +209,14 @@ def _plan_new_order(
     if order["status"] == Order.Status.OPEN:
         reason = order_reason_of(order["external_id"], order_id)
         writes.promise_rows.extend(
-            (first_row + i, account.location.pk, reason, account.source)
+            (
+                first_row + i,
+                line[LINE_ITEM],
+                line[LINE_QUANTITY],
+                account.location.pk,
+                reason,
+                account.source,
+            )
             for i, line in enumerate(lines)
             if line[LINE_ITEM] is not None
         )
@@ -224,17 +238,21 @@ def _new_line_values(
     account: Account, catalog: Catalog, incoming: Any
 ) -> tuple[Any, ...]:
     """A new order's line as NEW_LINE_COLUMNS without its order id."""
-    found = catalog.resolve(
-        LineKey(
-            account.listing_links.get(incoming.offer_id), incoming.sku, incoming.title
-        )
-    )
+    found = _resolve(account, catalog, incoming)
     return (
         incoming.external_id, incoming.offer_id, incoming.title, incoming.sku,
         incoming.quantity, incoming.unit_price, incoming.currency,
         found.item_id, found.method, found.reason,
         incoming.original_unit_price, incoming.bought_at,
     )  # fmt: skip
+
+
+def _resolve(account: Account, catalog: Catalog, incoming: Any) -> Resolution:
+    """The stock item a line's offer, SKU or title points at, if any."""
+    key = LineKey(
+        account.listing_links.get(incoming.offer_id), incoming.sku, incoming.title
+    )
+    return catalog.resolve(key)
 
 
 def _new_line(
@@ -259,13 +277,7 @@ def _fill_line(
     if line.stock_item_id is None:
         # Not linked yet (or never could be): try again, a listing or a SKU may
         # have appeared since. A linked line keeps its link.
-        found = catalog.resolve(
-            LineKey(
-                account.listing_links.get(incoming.offer_id),
-                incoming.sku,
-                incoming.title,
-            )
-        )
+        found = _resolve(account, catalog, incoming)
         line.stock_item_id = found.item_id
         line.link_method = found.method
         line.unlinked_reason = found.reason
@@ -506,13 +518,11 @@ def _write(writes: Writes) -> None:
     insert_rows(OrderLine, writes.new_lines, key=KEY)
     update_rows(OrderLine, [*LINE_FIELDS, *LINE_QUIET], writes.changed_lines)
     update_rows(OrderLine, LINE_QUIET, writes.quiet_lines)
-    quantity = NEW_LINE_COLUMNS.index("quantity")
     stock.allocate_many(
         [
             *(
-                (rows[i][LINE_ITEM + 1], location, rows[i][quantity],
-                 line_reference(ids[i]), why, actor)
-                for i, location, why, actor in writes.promise_rows
+                (item, location, quantity, line_reference(ids[i]), why, actor)
+                for i, item, quantity, location, why, actor in writes.promise_rows
             ),
             *(
                 (item, location, line.quantity, line.allocation_reference, why, actor)
