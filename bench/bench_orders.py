@@ -17,8 +17,11 @@ side by side in one run:
   windows, 100 orders per request.
 
 Each row runs in its own process (settings are read at start), on a fresh test
-database. The time spent inside the emulator is counted apart ("emulator s"),
-so orders/s is the hub's own side (wall time minus the emulator's), with the
+database; this code's rows are the run of median hub-side time of --repeat
+runs (3: a shared machine's speed wanders by a third between runs), the old
+code's are run once. The time spent inside the emulator is counted apart
+("emulator s"), so orders/s is the hub's own side (wall time minus the
+emulator's), with the
 hub's database queries and Allegro requests per order. The emulator's objects
 are frozen for the collector (``gc.freeze``) before each timed pass, so its
 garbage collection is not counted as the hub's. SQLite's database is a file
@@ -364,6 +367,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--baseline", default=BASELINE, help="commit of the old code")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of this code per row (median)"
+    )
+    parser.add_argument(
         "--memory-orders", type=int, default=100_000, help="0 = no memory run"
     )
     parser.add_argument(
@@ -408,7 +414,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         "--orders", str(args.orders), "--database-url", url,
                         "--hub-root", str(root), "--per-pass", str(args.per_pass),
                     ]  # fmt: skip
-                    rows.append(run_command(command, scenario))
+                    # This code's rows: the run of median hub-side time of
+                    # --repeat, as a shared machine's speed wanders by a third
+                    # between runs; the old code's, once (a reference).
+                    runs = args.repeat if root == ROOT else 1
+                    rows.append(
+                        median_run(
+                            [run_command(command, scenario) for _ in range(runs)]
+                        )
+                    )
                     print_row(rows[-1], header=len(rows) == 1)
     memory = {}
     if args.memory_orders:
@@ -460,6 +474,12 @@ def list_check(size: int, backends: list[tuple[str, str]]) -> dict[str, Any]:
         )
         print(f"  {name:<11} {cells}")
     return lists
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median hub-side time (the lower middle of an even count)."""
+    ordered = sorted(runs, key=lambda run: run["hub_seconds"])
+    return {**ordered[(len(ordered) - 1) // 2], "runs": len(runs)}
 
 
 def run_command(command: list[str], scenario: str) -> dict[str, Any]:
@@ -542,7 +562,8 @@ def bench_rows(
 def print_row(row: dict[str, Any], header: bool) -> None:
     if header:
         print(
-            f"{'backend':<11} {'flow':<9} {'code':<4} {'orders':>7} {'passes':>6} "
+            f"{'backend':<11} {'flow':<9} {'code':<4} {'runs':>4} {'orders':>7} "
+            f"{'passes':>6} "
             f"{'seconds':>8} {'emulator s':>10} {'hub orders/s':>12} "
             f"{'hub CPU o/s':>11} {'queries/order':>13} {'calls/order':>11} "
             f"{'Allegro-bound':>13}"
@@ -550,7 +571,7 @@ def print_row(row: dict[str, Any], header: bool) -> None:
     allegro_bound = row["calls"] / 150  # 9 000 requests per minute
     print(
         f"{row['backend']:<11} {row['scenario']:<9} {row['code']:<4} "
-        f"{row['orders']:>7} {row['passes']:>6} "
+        f"{row['runs']:>4} {row['orders']:>7} {row['passes']:>6} "
         f"{row['seconds']:>8.1f} {row['emulator_seconds']:>10.1f} "
         f"{row['orders'] / row['hub_seconds']:>12.0f} "
         f"{row['orders'] / row['hub_cpu_seconds']:>11.0f} "

@@ -75,7 +75,10 @@ class StockItem(models.Model):
 
 
 class StockLevel(models.Model):
-    item = models.ForeignKey(StockItem, on_delete=models.CASCADE, related_name="levels")
+    # Indexed by one_level_per_location (item, location).
+    item = models.ForeignKey(
+        StockItem, on_delete=models.CASCADE, related_name="levels", db_index=False
+    )
     location = models.ForeignKey(
         Location, on_delete=models.PROTECT, related_name="levels"
     )
@@ -103,14 +106,19 @@ class Allocation(models.Model):
         Location, on_delete=models.PROTECT, related_name="allocations"
     )
     quantity = models.PositiveIntegerField()
-    # Unique: allocating the same reference twice changes nothing.
-    reference = models.CharField(max_length=200, unique=True)
+    # Unique (one_allocation_per_reference): allocating the same reference twice
+    # changes nothing. A constraint rather than unique=True, which on PostgreSQL
+    # adds a second (LIKE) index no query uses, costing every order line.
+    reference = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="allocation_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["reference"], name="one_allocation_per_reference"
             ),
         ]
 
@@ -124,9 +132,11 @@ class StockChange(models.Model):
     when only the allocation moved; None before means the level did not exist.
     """
 
+    # Indexed by stock_change_item_time (item, created_at).
     item = models.ForeignKey(
-        StockItem, on_delete=models.CASCADE, related_name="stock_changes"
-    )
+        StockItem, on_delete=models.CASCADE, related_name="stock_changes",
+        db_index=False,
+    )  # fmt: skip
     location = models.ForeignKey(
         Location, on_delete=models.CASCADE, related_name="stock_changes"
     )

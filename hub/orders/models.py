@@ -68,14 +68,16 @@ class Order(models.Model):
     )
     # Never null: the orders list pages by (bought_at, id) and NULLs sort differently
     # on SQLite and PostgreSQL.
-    bought_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # No index of its own: order_list (-bought_at, -id) serves every read by
+    # bought_at, and each index costs every insert and update.
+    bought_at = models.DateTimeField(default=timezone.now)
     # Kept in step with the lines on every write, so "orders with unlinked lines"
     # is an indexed filter, not a join over all lines.
     has_unlinked_lines = models.BooleanField(default=False)
     channel_updated_at = models.DateTimeField(null=True, blank=True)
     revision = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)  # indexed by order_changes
 
     class Meta:
         ordering = ["-bought_at", "-id"]
@@ -130,7 +132,11 @@ class OrderLine(models.Model):
         TITLE = "TITLE", _("Title")
         MANUAL = "MANUAL", _("Linked by hand")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    # Indexed by one_line_per_id (order, external_id), which serves every read
+    # by order: a second index of its own would only cost every insert.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     external_id = models.CharField(max_length=100)  # the channel's line item id
     offer_id = models.CharField(max_length=64, blank=True)
     title = models.CharField(max_length=255)
@@ -206,7 +212,10 @@ class OrderEvent(models.Model):
         DISPATCHED = "DISPATCHED", _("Dispatched")
         TRACKING = "TRACKING", _("Tracking number")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (order, created_at) below, which serves every read by order.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # A code and parameters (hub.orders.history), shown in the reader's language.
     message = MessageField()
