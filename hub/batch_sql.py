@@ -9,8 +9,6 @@ per-value SQL compiling (which was most of a page's saving time).
   v.c0`` (SQLite from 3.33, there as ``WITH v AS (VALUES …)``). Django's
   ``bulk_update`` (one CASE per column) was measured slower than saving row by
   row.
-- ``among``: the right side of an ``__in`` filter of many values, on
-  PostgreSQL as one JSON parameter.
 
 <rows> is ``VALUES (…), (…)`` on SQLite and, on PostgreSQL, one JSON document
 of the rows taken apart by the server: the driver binds parameters on the
@@ -24,7 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -32,13 +30,10 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 POSTGRES_MAX_PARAMS = 30_000
-# among(): from this many values, one JSON parameter instead of a list.
-AMONG_FROM = 50
 # Field types whose Python value is what the database takes, as it is
 # (exactly these types: a subclass may prepare its values).
 PLAIN = {
@@ -174,33 +169,6 @@ def update_rows(
         sql += f" WHERE {table}.{quote(pk.column)} = v.c0"
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-
-
-def among(model: type[models.Model], name: str, values: Iterable[Any]) -> Any:
-    """The right side of ``filter(<name>__in=…)`` for many ``values`` of the
-    field ``name``: on SQLite the values themselves; on PostgreSQL one JSON
-    array taken apart by the server. One parameter instead of one per value:
-    the driver parses the statement for its placeholders and quotes each value
-    in Python (a page's 160 ids cost more there than the lookup itself), and
-    the server then plans a join it can serve from an index instead of
-    testing each row of a small table against a long list.
-
-    A few values stay a plain list: the server counts a list's values when it
-    plans, not a JSON array's (it assumes 100), and so looks a handful of ids
-    up in the index where it might read a mid-sized table whole."""
-    values = list(values)
-    if connection.vendor != "postgresql" or len(values) < AMONG_FROM:
-        return values
-    field: Any = model._meta.get_field(name)
-    if field.is_relation:
-        field = field.target_field
-    kind = field.cast_db_type(connection)
-    if kind.startswith("varchar"):
-        kind = "text"  # compared as text: the column's index serves it
-    return RawSQL(
-        f"SELECT value::{kind} FROM jsonb_array_elements_text(%s::jsonb)",
-        [json.dumps(values, default=_json_scalar)],
-    )
 
 
 def _key_of(row: models.Model) -> Any:

@@ -10,8 +10,7 @@ import pytest
 from django.db import DataError, connection, transaction
 from django.utils import timezone as django_timezone
 
-from hub.batch_sql import AMONG_FROM, among, insert_rows, insert_values, update_rows
-from hub.catalog.models import Allocation, Location, StockItem
+from hub.batch_sql import insert_rows, insert_values, update_rows
 from hub.orders import texts
 from hub.orders.models import Order, OrderEvent, OrderLine
 from hub.text.message import Message
@@ -198,54 +197,3 @@ def test_insert_values_refuses_rows_it_would_write_wrong() -> None:
             key=("source_event",),
         )  # fmt: skip
     assert not OrderEvent.objects.exists()
-
-
-@pytest.mark.parametrize("extra", [0, AMONG_FROM])
-def test_among_finds_exactly_the_rows_with_those_values(extra: int) -> None:
-    wanted = ["A'1", "B-2", "Ż-3", *(f"X-{i}" for i in range(extra))]
-    orders = _orders(*wanted, "NOT-ASKED")
-    lines = [
-        OrderLine(order=order, external_id="L", title="t", quantity=1)
-        for order in orders
-    ]
-    insert_rows(OrderLine, lines)
-    asked = [*wanted, "NOT-THERE"]
-
-    found = Order.objects.filter(external_id__in=among(Order, "external_id", asked))
-    by_order = OrderLine.objects.filter(
-        order_id__in=among(OrderLine, "order_id", [o.pk for o in orders[:-1]])
-    )
-
-    assert sorted(found.values_list("external_id", flat=True)) == sorted(wanted)
-    assert sorted(by_order.values_list("order__external_id", flat=True)) == sorted(
-        wanted
-    )
-    assert (
-        Order.objects.filter(external_id__in=among(Order, "external_id", [])).count()
-        == 0
-    )
-
-
-def test_among_sends_many_values_as_one_parameter_on_postgresql() -> None:
-    many = [f"order-line:{i}" for i in range(AMONG_FROM)]
-    item = StockItem.objects.create(sku="S", title="t")
-    location = Location.objects.get(is_default=True)
-    Allocation.objects.create(
-        item=item, location=location, quantity=1, reference=many[7]
-    )
-
-    query = Allocation.objects.filter(
-        reference__in=among(Allocation, "reference", many)
-    )
-    sql, params = query.query.sql_with_params()
-
-    assert list(query.values_list("reference", flat=True)) == [many[7]]
-    if connection.vendor == "postgresql":
-        assert len(params) == 1
-        assert "jsonb_array_elements_text" in sql
-    else:
-        assert len(params) == AMONG_FROM
-    few = Allocation.objects.filter(
-        reference__in=among(Allocation, "reference", many[:3])
-    )
-    assert len(few.query.sql_with_params()[1]) == 3

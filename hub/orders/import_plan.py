@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hub.batch_sql import among, insert_rows, insert_values, update_rows
+from hub.batch_sql import insert_rows, insert_values, update_rows
 from hub.catalog import stock
 from hub.catalog.models import Allocation, Location
 from hub.orders import texts
@@ -118,7 +118,7 @@ def _lock(account: Account, external_ids: list[str]) -> dict[str, Order]:
         .filter(
             source=account.source,
             account=account.account,
-            external_id__in=among(Order, "external_id", external_ids),
+            external_id__in=external_ids,
         )
         .order_by("external_id")
     }
@@ -129,8 +129,7 @@ def _lines_of(orders: list[Order]) -> dict[int, list[OrderLine]]:
     prefetch_related, which builds a queryset per order (most of the time of
     reading a page of known orders)."""
     lines: dict[int, list[OrderLine]] = {order.pk: [] for order in orders}
-    ids = among(OrderLine, "order_id", lines)
-    for line in OrderLine.objects.filter(order_id__in=ids).order_by(
+    for line in OrderLine.objects.filter(order_id__in=list(lines)).order_by(
         "order_id", "external_id"
     ):
         lines[line.order_id].append(line)
@@ -299,11 +298,11 @@ def _plan_updates(
     held = {
         allocation.reference: allocation
         for allocation in Allocation.objects.filter(
-            reference__in=among(
-                Allocation,
-                "reference",
-                (line.allocation_reference for ls in lines_of.values() for line in ls),
-            )
+            reference__in=[
+                line.allocation_reference
+                for lines in lines_of.values()
+                for line in lines
+            ]
         )
     }
     # Orders sit at the account's location (unless moved, or older than it):

@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from hub.batch_sql import among
 from hub.orders.models import ImportProblem
 from hub.text.message import Message
 
@@ -78,9 +77,7 @@ def resolve_problems(source: str, account: str, external_ids: Iterable[str]) -> 
     if not ids:
         return 0
     deleted, _by_model = ImportProblem.objects.filter(
-        source=source,
-        account=account,
-        external_id__in=among(ImportProblem, "external_id", ids),
+        source=source, account=account, external_id__in=ids
     ).delete()
     return deleted
 
