@@ -18,8 +18,8 @@ side by side in one run:
 
 Each row runs in its own process (settings are read at start), on a fresh test
 database; this code's rows are the run of median hub-side time of --repeat
-runs (3: a shared machine's speed wanders by a third between runs), the old
-code's are run once. The time spent inside the emulator is counted apart
+runs (3: a shared machine's speed wanders by a third between runs), SQLite
+and PostgreSQL taking turns; the old code's are run once. The time spent inside the emulator is counted apart
 ("emulator s"), so orders/s is the hub's own side (wall time minus the
 emulator's), with the
 hub's database queries and Allegro requests per order. The emulator's objects
@@ -406,23 +406,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             else:
                 roots.append(old)
         rows = []
-        for _name, url in backends:
-            for scenario in args.scenarios.split(","):
-                for root in roots:
-                    command = [
-                        sys.executable, __file__, "--child", scenario,
-                        "--orders", str(args.orders), "--database-url", url,
-                        "--hub-root", str(root), "--per-pass", str(args.per_pass),
-                    ]  # fmt: skip
-                    # This code's rows: the run of median hub-side time of
-                    # --repeat, as a shared machine's speed wanders by a third
-                    # between runs; the old code's, once (a reference).
-                    runs = args.repeat if root == ROOT else 1
-                    rows.append(
-                        median_run(
-                            [run_command(command, scenario) for _ in range(runs)]
-                        )
-                    )
+        for scenario in args.scenarios.split(","):
+            for root in roots:
+                # This code's rows: the run of median hub-side time of --repeat,
+                # as a shared machine's speed wanders by a third between runs,
+                # the backends taking turns so a slow spell is not all one's
+                # (their ratio is a goal); the old code's, once (a reference).
+                runs = args.repeat if root == ROOT else 1
+                timed: dict[str, list[dict[str, Any]]] = {u: [] for _n, u in backends}
+                for _ in range(runs):
+                    for _name, url in backends:
+                        command = [
+                            sys.executable, __file__, "--child", scenario,
+                            "--orders", str(args.orders), "--database-url", url,
+                            "--hub-root", str(root),
+                            "--per-pass", str(args.per_pass),
+                        ]  # fmt: skip
+                        timed[url].append(run_command(command, scenario))
+                for _name, url in backends:
+                    rows.append(median_run(timed[url]))
                     print_row(rows[-1], header=len(rows) == 1)
     memory = {}
     if args.memory_orders:
