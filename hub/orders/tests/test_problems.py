@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hub.orders.models import ImportProblem
@@ -38,6 +40,18 @@ def test_problems_are_per_account_and_resolve_only_their_own():
 
     assert [p.external_id for p in open_problems("allegro", "1")] == ["cf-2"]
     assert [str(p.reason) for p in open_problems("allegro", "2")] == ["z"]
+
+
+def test_an_account_without_problems_resolves_with_no_statement_naming_its_orders():
+    record_problems("allegro", "2", "Other", {"cf-1": "z"})
+
+    with CaptureQueriesContext(connection) as queries:
+        assert resolve_problems("allegro", "1", ["cf-1", "cf-2"]) == 0
+
+    assert len(queries) == 1
+    assert "DELETE" not in queries[0]["sql"]
+    assert "cf-1" not in queries[0]["sql"]
+    assert [p.external_id for p in open_problems("allegro", "2")] == ["cf-1"]
 
 
 def test_orders_page_lists_orders_set_aside_with_the_reason(logged_in_client: Client):
