@@ -18,20 +18,20 @@ side by side in one run:
 
 Each row runs in its own process (settings are read at start), on a fresh test
 database; this code's rows are the run of median hub-side time of --repeat
-runs (3: a shared machine's speed wanders by a third between runs), SQLite
-and PostgreSQL taking turns; the old code's are run once. The time spent
-inside the emulator is counted apart ("emulator s"), so orders/s is the hub's
-own side (wall time minus the emulator's), with the hub's database queries
-and Allegro requests per order. The emulator's objects
-are frozen for the collector (``gc.freeze``) before each timed pass, so its
-garbage collection is not counted as the hub's. SQLite's database is a file
-on disk, as an installation's is, so its commits flush like PostgreSQL's; on
-PostgreSQL the statistics are kept as autovacuum would (keep_statistics,
-untimed). Peak memory is Python's
-(tracemalloc, started after the emulator state is built) in a separate run of
-the journal with --memory-orders orders: tracemalloc slows a run down several
-times, so it never runs while timing. Allegro allows 9 000 requests/min per
-Client ID; "Allegro-bound" is the time the requests would take at that limit.
+runs (3: a shared machine's speed wanders by a third between runs), SQLite and
+PostgreSQL taking turns; the old code's are run once. The time spent inside
+the emulator is counted apart ("emulator s"), so orders/s is the hub's own
+side (wall time minus the emulator's), with the hub's database queries and
+Allegro requests per order. The emulator's objects are frozen for the
+collector (``gc.freeze``) before each timed pass, so its garbage collection is
+not counted as the hub's. SQLite's database is a file on disk, as an
+installation's is, so its commits flush like PostgreSQL's; on PostgreSQL the
+statistics are kept as autovacuum would (keep_statistics, untimed). Peak
+memory is Python's (tracemalloc, started after the emulator state is built) in
+a separate run of the journal with --memory-orders orders: tracemalloc slows a
+run down several times, so it never runs while timing. Allegro allows 9 000
+requests/min per Client ID; "Allegro-bound" is the time the requests would
+take at that limit.
 """
 
 from __future__ import annotations
