@@ -31,6 +31,9 @@ class BuyerConfig:
     bid_weight: float = 1.0
     max_quantity: int = 2
     seller: str | None = None  # restrict to one seller (id or login)
+    # Offers (by external id) buyers neither buy nor bid on: the demo's history
+    # leaves its story's listings for the hub to watch.
+    spare: frozenset[str] = frozenset()
 
 
 class BuyerSimulator:
@@ -99,7 +102,8 @@ class BuyerSimulator:
         candidates = sorted(
             (o for o in self.emu.offers.values()
              if o.format == fmt and o.status == "ACTIVE" and o.stock > 0
-             and self._seller_ok(o.seller_id)),
+             and self._seller_ok(o.seller_id)
+             and o.external_id not in self.config.spare),
             key=lambda o: o.id,
         )  # fmt: skip
         return self.rng.choice(candidates).id if candidates else None

@@ -15,7 +15,7 @@ def seeded() -> Emulator:
     sid = emu.add_seller("s")
     for i in range(3):
         emu.add_offer(sid, f"O{i}", external_id=f"DEMO-00{i}", quantity=20)
-    emu.add_offer(sid, "Auk", format="AUCTION", price="10")
+    emu.add_offer(sid, "Auk", external_id="AUK", format="AUCTION", price="10")
     return emu
 
 
@@ -55,6 +55,30 @@ def test_only_purchases_when_weights_say_so() -> None:
     for _ in range(10):
         sim.step()
     assert {cf.status for cf in emu.checkout_forms.values()} == {"BOUGHT"}
+
+
+def test_spared_offers_are_neither_bought_nor_bid_on() -> None:
+    sold_to_buyers = {}
+    for spare in (frozenset(), frozenset({"DEMO-001", "AUK"})):
+        emu = seeded()
+        sim = BuyerSimulator(emu, BuyerConfig(seed=5, spare=spare))
+        for _ in range(100):
+            sim.step()
+        offers = {o.external_id: o for o in emu.offers.values()}
+        sold_to_buyers[spare] = {
+            o.external_id
+            for cf in emu.checkout_forms.values()
+            for li in cf.line_items
+            for o in [emu.offers[li.offer_id]]
+        }
+        if spare:
+            assert offers["DEMO-001"].stock == 20
+            assert offers["AUK"].bids == []
+        else:
+            assert offers["AUK"].bids
+    # the same seed without sparing buys from every listing and bids
+    assert sold_to_buyers[frozenset()] == {"DEMO-000", "DEMO-001", "DEMO-002"}
+    assert sold_to_buyers[frozenset({"DEMO-001", "AUK"})] == {"DEMO-000", "DEMO-002"}
 
 
 def test_background_runner_starts_and_stops() -> None:

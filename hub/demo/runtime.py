@@ -146,8 +146,14 @@ def place_bids(emu: Emulator) -> None:
 
 
 def play_history(emu: Emulator, steps: int) -> None:
-    """Buyers at work over the last HISTORY, so the first sync has orders to read."""
-    buyers = BuyerSimulator(emu, BuyerConfig(seed=secrets.randbits(32)))
+    """Buyers at work over the last HISTORY, so the first sync has orders to read.
+
+    They do not buy the story's listings: those sell while the hub watches (a
+    history that sold DEMO-008's last two ended it before the demo began). They
+    may bid on its auction, which sells only when it ends, in the demo's first hour.
+    """
+    spare = frozenset(seed.STORY[name] for name in ("END_AT_ZERO", "RESTOCKED", "MUG"))
+    buyers = BuyerSimulator(emu, BuyerConfig(seed=secrets.randbits(32), spare=spare))
     for _ in range(steps):
         emu.advance(HISTORY.total_seconds() / (steps + 1))
         buyers.step()

@@ -369,6 +369,30 @@ def test_the_demo_account_and_the_stock_beside_it(tmp_path: Path) -> None:
     assert Decimal(sale.line_items[0].price) == top
 
 
+def test_the_demo_history_leaves_the_story_listings_to_sell_in_front_of_the_hub(
+    tmp_path: Path,
+) -> None:
+    # Given a fresh demo account whose history is long: buyers buy hundreds of times
+    emu = Emulator(EmulatorConfig())
+    assert demo_runtime.load_emulator(emu, tmp_path / "none.json", history_steps=600)
+    offers = {o.external_id: o for o in emu.offers.values()}
+    bought = Counter(
+        emu.offers[li.offer_id].external_id
+        for cf in emu.checkout_forms.values()
+        for li in cf.line_items
+    )
+    assert sum(bought.values()) > 150
+    # Then none of them bought a listing the story sells while the hub watches
+    for name, quantity in (("END_AT_ZERO", 3), ("RESTOCKED", 2)):
+        external_id = seed.STORY[name]
+        assert bought[external_id] == 0, name
+        assert (offers[external_id].status, offers[external_id].stock) == (
+            "ACTIVE",
+            quantity,
+        )
+    assert bought[seed.STORY["MUG"]] == 0
+
+
 # ---------------------------------------------------------------- restarts
 
 
