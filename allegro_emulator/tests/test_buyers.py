@@ -66,10 +66,9 @@ def test_spared_offers_are_neither_bought_nor_bid_on() -> None:
             sim.step()
         offers = {o.external_id: o for o in emu.offers.values()}
         sold_to_buyers[spare] = {
-            o.external_id
+            emu.offers[li.offer_id].external_id
             for cf in emu.checkout_forms.values()
             for li in cf.line_items
-            for o in [emu.offers[li.offer_id]]
         }
         if spare:
             assert offers["DEMO-001"].stock == 20
